@@ -1,0 +1,93 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "fstpy",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "FTPProtocol", targets: ["FTPProtocol"]),
+        .library(name: "VirtualFS", targets: ["VirtualFS"]),
+        .library(name: "FTPServer", targets: ["FTPServer"]),
+        .library(name: "FTPServerTesting", targets: ["FTPServerTesting"]),
+        .library(name: "FstpydCLI", targets: ["FstpydCLI"]),
+        .executable(name: "fstpyd", targets: ["fstpyd"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        .target(
+            name: "FTPProtocol",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "VirtualFS",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FTPServer",
+            dependencies: [
+                "FTPProtocol",
+                "VirtualFS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FTPServerTesting",
+            dependencies: [
+                "FTPServer",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FstpydCLI",
+            dependencies: [
+                "FTPServer",
+                "VirtualFS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "fstpyd",
+            dependencies: ["FstpydCLI"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "FTPProtocolTests", dependencies: ["FTPProtocol"], swiftSettings: swiftSettings),
+        .testTarget(name: "VirtualFSTests", dependencies: ["VirtualFS"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FTPServerTests",
+            dependencies: ["FTPServer", "FTPServerTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "FstpydCLITests", dependencies: ["FstpydCLI"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FTPInteropTests",
+            dependencies: ["FTPServer", "FTPServerTesting", "VirtualFS"],
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
