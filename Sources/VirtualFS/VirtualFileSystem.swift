@@ -177,7 +177,7 @@ public struct DirectoryListing: AsyncSequence, Sendable {
         self.pages = AsyncThrowingStream { continuation in
             var start = 0
             while start < entries.count {
-                let end = min(start + pageSize, entries.count)
+                let end = Swift.min(start + pageSize, entries.count)
                 continuation.yield(Array(entries[start..<end]))
                 start = end
             }

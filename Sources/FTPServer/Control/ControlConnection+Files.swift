@@ -1,0 +1,214 @@
+import Logging
+import FTPProtocol
+import NIOCore
+import VirtualFS
+
+extension ControlConnection {
+    /// How a transfer ended.
+    enum TransferOutcome {
+        case completed
+        case aborted
+        /// The data connection failed (client gone, reset).
+        case connectionFailed(any Error)
+        /// The storage failed.
+        case storageFailed(any Error)
+    }
+
+    func retrieve(_ argument: String, from offset: Int64) async {
+        guard let (fileSystem, path) = await self.fileSystemAndPath(argument) else { return }
+        let reader: any FileReader
+        let size: Int64
+        do {
+            let info = try await fileSystem.info(path)
+            guard !info.isDirectory else { throw FileSystemError.notAFile(path) }
+            guard offset <= info.size else {
+                await self.closeDataSetup()
+                await self.reply(FTPReply(554, "Invalid REST parameter: the file has \(info.size) bytes."))
+                return
+            }
+            size = info.size
+            reader = try await fileSystem.openForReading(path, from: offset)
+        } catch {
+            await self.closeDataSetup()
+            await self.fail(error, path: path, operation: "retrieve")
+            return
+        }
+        guard let data = await self.openDataConnection() else {
+            try? await reader.close()
+            return
+        }
+        let ascii = self.session.transferType == .ascii
+        await self.reply(
+            FTPReply(150, "Opening \(ascii ? "ASCII" : "BINARY") mode data connection for \(FTPPath.name(of: path)) (\(size - offset) bytes).")
+        )
+        let outcome = await self.runTransfer("RETR \(path)", on: data) { _, sender, transfers in
+            if !ascii, data.supportsFileRegions, let source = reader.sendfileSource {
+                guard source.end > source.offset else { return }
+                let region = FileRegion(fileHandle: source.handle, readerIndex: Int(source.offset), endIndex: Int(source.end))
+                try await sender.send(region)
+                transfers.addBytes(Int(source.end - source.offset))
+                return
+            }
+            var converter = ASCIIConverter.ToNetwork()
+            while true {
+                let chunk: ByteBuffer?
+                do {
+                    chunk = try await reader.read()
+                } catch {
+                    throw StorageError(underlying: error)
+                }
+                guard let chunk else { break }
+                let out = ascii ? converter.convert(chunk) : chunk
+                try await sender.send(out)
+                transfers.addBytes(out.readableBytes)
+            }
+            try await sender.finish()
+        }
+        try? await reader.close()
+        await self.finishTransfer(outcome, verb: "RETR", path: path)
+    }
+
+    func store(_ argument: String, mode: WriteMode) async {
+        guard let (fileSystem, path) = await self.fileSystemAndPath(argument) else { return }
+        guard await self.checkNewName(path) else {
+            await self.closeDataSetup()
+            return
+        }
+        await self.store(fileSystem: fileSystem, path: path, mode: mode, preliminary: nil)
+    }
+
+    /// STOU: store under a name that does not exist yet (RFC 1123 §4.1.2.9: the 150 reply names it).
+    func storeUnique(_ base: String?) async {
+        guard let (fileSystem, directoryOrFile) = await self.fileSystemAndPath(base ?? ".") else { return }
+        var directory = self.workingDirectory
+        var stem = "ftp-upload"
+        if base != nil {
+            if let info = try? await fileSystem.info(directoryOrFile), info.isDirectory {
+                directory = directoryOrFile
+            } else {
+                directory = FTPPath.parent(of: directoryOrFile)
+                stem = FTPPath.name(of: directoryOrFile)
+            }
+        }
+        guard await self.checkNewName(FTPPath.join(directory, stem)) else {
+            await self.closeDataSetup()
+            return
+        }
+        for attempt in 0..<100 {
+            let name = attempt == 0 && base != nil ? stem : "\(stem).\(UInt32.random(in: 0...UInt32.max))"
+            let path = FTPPath.join(directory, name)
+            if (try? await fileSystem.info(path)) != nil { continue }
+            await self.store(fileSystem: fileSystem, path: path, mode: .replace, preliminary: "FILE: \(name)")
+            return
+        }
+        await self.closeDataSetup()
+        await self.reply(FTPReply(450, "Could not find a unique name."))
+    }
+
+    private func store(fileSystem: any VirtualFileSystem, path: String, mode: WriteMode, preliminary: String?) async {
+        let writer: any FileWriter
+        do {
+            switch mode {
+            case .append where !fileSystem.capabilities.contains(.append),
+                .resume where !fileSystem.capabilities.contains(.resume):
+                throw FileSystemError.unsupported(path)
+            default:
+                break
+            }
+            if let info = try? await fileSystem.info(path), info.isDirectory {
+                throw FileSystemError.notAFile(path)
+            }
+            writer = try await fileSystem.openForWriting(path, mode: mode)
+        } catch {
+            await self.closeDataSetup()
+            await self.fail(error, path: path, operation: "store")
+            return
+        }
+        guard let data = await self.openDataConnection() else {
+            await writer.abort()
+            return
+        }
+        let ascii = self.session.transferType == .ascii
+        await self.reply(FTPReply(150, preliminary ?? "Ok to send data."))
+        var outcome = await self.runTransfer("STOR \(path)", on: data) { inbound, _, transfers in
+            var converter = ASCIIConverter.FromNetwork()
+            for try await chunk in inbound {
+                transfers.addBytes(chunk.readableBytes)
+                let out = ascii ? converter.convert(chunk) : chunk
+                do {
+                    try await writer.write(out)
+                } catch {
+                    throw StorageError(underlying: error)
+                }
+            }
+            if ascii, let tail = converter.finish() {
+                do { try await writer.write(tail) } catch { throw StorageError(underlying: error) }
+            }
+        }
+        if case .completed = outcome, !self.channel.isActive {
+            // The data ended but the client has gone: it never saw the upload finish, so don't publish it.
+            outcome = .aborted
+        }
+        if case .completed = outcome {
+            do {
+                try await writer.commit()
+            } catch {
+                outcome = .storageFailed(error)
+            }
+        }
+        if case .completed = outcome {} else { await writer.abort() }
+        await self.finishTransfer(outcome, verb: "STOR", path: path)
+    }
+
+    /// Runs a transfer's body with the data connection registered for ABOR/STAT, then closes the connection.
+    func runTransfer(
+        _ description: String,
+        on data: DataConnection,
+        _ body: (NIOAsyncChannelInboundStream<ByteBuffer>, inout DataConnection.Sender, TransferControl) async throws
+            -> Void
+    ) async -> TransferOutcome {
+        let transfers = self.transfers
+        transfers.begin(description, channel: data.channel)
+        var outcome = TransferOutcome.completed
+        do {
+            try await data.asyncChannel.executeThenClose { inbound, _ in
+                var sender = data.makeSender()
+                try await body(inbound, &sender, transfers)
+            }
+        } catch let error as StorageError {
+            outcome = .storageFailed(error.underlying)
+        } catch {
+            outcome = .connectionFailed(error)
+        }
+        let (aborted, bytes) = transfers.end()
+        self.lastTransferBytes = bytes
+        if aborted {
+            outcome = .aborted
+        }
+        return outcome
+    }
+
+    /// Sends the final reply of a transfer and logs it.
+    func finishTransfer(_ outcome: TransferOutcome, verb: String, path: String) async {
+        let bytes = self.lastTransferBytes
+        switch outcome {
+        case .completed:
+            self.logger.info("transfer complete", metadata: ["ftp.verb": "\(verb)", "ftp.path": "\(path)", "ftp.bytes": "\(bytes)"])
+            await self.reply(FTPReply(226, "Transfer complete."))
+        case .aborted:
+            self.lastTransferAborted = true
+            self.logger.info("transfer aborted", metadata: ["ftp.verb": "\(verb)", "ftp.path": "\(path)", "ftp.bytes": "\(bytes)"])
+            await self.reply(FTPReply(426, "Connection closed; transfer aborted."))
+        case .connectionFailed(let error):
+            self.logger.info("transfer failed", metadata: ["ftp.verb": "\(verb)", "ftp.path": "\(path)", "ftp.error": "\(error)"])
+            await self.reply(FTPReply(426, "Connection closed; transfer aborted."))
+        case .storageFailed(let error):
+            await self.fail(error, path: path, operation: "transfer")
+        }
+    }
+}
+
+/// A failure of the storage during a transfer, told apart from a failure of the data connection.
+struct StorageError: Error {
+    var underlying: any Error
+}

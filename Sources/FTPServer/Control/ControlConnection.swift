@@ -1,0 +1,203 @@
+import AsyncAlgorithms
+import FTPProtocol
+import Foundation
+import Logging
+import NIOCore
+import VirtualFS
+
+/// What every control connection of one server shares.
+package struct ServerContext: Sendable {
+    package var configuration: FTPService.Configuration
+    package var fileSystem: any VirtualFileSystem
+    package var authorizer: any Authorizer
+    package var group: any EventLoopGroup
+    package var logger: Logger
+}
+
+/// One client's session: an async loop over its control connection.
+///
+/// Two tasks per connection. The reader pulls events from the socket and forwards them one at a time (a rendezvous
+/// channel, so a client that floods commands is held back by TCP, not buffered); while a transfer runs it answers
+/// ABOR (closing the data connection), STAT and NOOP itself. The session task runs every command, transfers
+/// included, in order, and owns all session state.
+package final class ControlConnection {
+    package typealias ControlChannel = NIOAsyncChannel<ControlEvent, FTPReply>
+
+    let context: ServerContext
+    let channel: any Channel
+    let outbound: NIOAsyncChannelOutboundWriter<FTPReply>
+    var logger: Logger
+    var configuration: FTPService.Configuration { self.context.configuration }
+
+    var session: SessionStateMachine
+    /// The working directory, a resolved path inside the user's home.
+    var workingDirectory = "/"
+    /// The logged-in user's file system (rooted at their home).
+    var fileSystem: (any VirtualFileSystem)?
+    var dataSetup: DataSetup = .none
+    let transfers: TransferControl
+    /// The last transfer ended because of ABOR (so ABOR's own reply is 226).
+    var lastTransferAborted = false
+    /// Bytes moved by the last transfer, for its log line.
+    var lastTransferBytes: Int64 = 0
+
+    /// How the next data connection is made.
+    enum DataSetup {
+        case none
+        case passive(PassiveListener)
+        case active(FTPProtocol.HostPort)
+    }
+
+    init(
+        context: ServerContext,
+        channel: any Channel,
+        outbound: NIOAsyncChannelOutboundWriter<FTPReply>,
+        transfers: TransferControl
+    ) {
+        self.context = context
+        self.transfers = transfers
+        self.channel = channel
+        self.outbound = outbound
+        self.session = SessionStateMachine(maximumLoginAttempts: context.configuration.limits.maximumLoginAttempts)
+        var logger = context.logger
+        logger[metadataKey: "ftp.client"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
+        self.logger = logger
+    }
+
+    /// Serves the connection until QUIT, a dropped client, or cancellation.
+    package static func serve(_ asyncChannel: ControlChannel, transfers: TransferControl, context: ServerContext) async {
+        do {
+            try await asyncChannel.executeThenClose { inbound, outbound in
+                let connection = ControlConnection(
+                    context: context,
+                    channel: asyncChannel.channel,
+                    outbound: outbound,
+                    transfers: transfers
+                )
+                await connection.run(inbound: inbound)
+            }
+        } catch {
+            context.logger.debug("control connection ended with an error", metadata: ["ftp.error": "\(error)"])
+        }
+    }
+
+    func run(inbound: NIOAsyncChannelInboundStream<ControlEvent>) async {
+        self.logger.info("session opened")
+        await self.reply(FTPReply(220, self.configuration.banner))
+        let commands = AsyncChannel<ControlEvent>()
+        let transfers = self.transfers
+        let outbound = self.outbound
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await Self.readCommands(inbound, into: commands, transfers: transfers, outbound: outbound)
+            }
+            for await event in commands {
+                if await !self.handle(event) { break }
+            }
+            // Stop the reader (it may be waiting on the client) and let it finish.
+            commands.finish()
+            group.cancelAll()
+        }
+        await self.closeDataSetup()
+        self.logger.info("session closed", metadata: self.session.user.map { ["ftp.user": "\($0.name)"] } ?? [:])
+    }
+
+    /// The reader task: forwards events one at a time, answering ABOR/STAT/NOOP itself during a transfer.
+    private static func readCommands(
+        _ inbound: NIOAsyncChannelInboundStream<ControlEvent>,
+        into commands: AsyncChannel<ControlEvent>,
+        transfers: TransferControl,
+        outbound: NIOAsyncChannelOutboundWriter<FTPReply>
+    ) async {
+        do {
+            for try await event in inbound {
+                let snapshot = transfers.snapshot
+                if snapshot.isActive, case .command(let command) = event {
+                    switch command {
+                    case .abort:
+                        transfers.abort()
+                    case .status(nil):
+                        try? await outbound.write(
+                            FTPReply(213, "Transfer in progress: \(snapshot.description), \(snapshot.bytes) bytes so far.")
+                        )
+                        continue
+                    case .noop:
+                        try? await outbound.write(FTPReply(200, "NOOP command successful."))
+                        continue
+                    default:
+                        break
+                    }
+                }
+                await commands.send(event)
+                if Task.isCancelled { break }
+            }
+        } catch {
+            // The client went away or the channel failed: same as a close.
+        }
+        // The client is gone: a running transfer has no one to report to.
+        transfers.abort()
+        commands.finish()
+    }
+
+    /// Handles one event; returns false when the session is over.
+    private func handle(_ event: ControlEvent) async -> Bool {
+        switch event {
+        case .command(let command):
+            self.logger.debug("command", metadata: ["ftp.command": "\(command)"])
+            return await self.handle(command)
+        case .invalid(let error):
+            await self.reply(FTPReply(parseError: error))
+        case .lineTooLong:
+            await self.reply(FTPReply(500, "Command line too long."))
+        case .invalidEncoding:
+            await self.reply(FTPReply(501, "Command line is not valid UTF-8."))
+        }
+        return true
+    }
+
+    private func handle(_ command: FTPCommand) async -> Bool {
+        if case .abort = command {
+            // The reader already closed the data connection if a transfer was running; by now that transfer has
+            // ended with its 426, and ABOR itself is answered with 226 (RFC 959 §4.1.3).
+            let aborted = self.lastTransferAborted
+            self.lastTransferAborted = false
+            await self.closeDataSetup()
+            await self.reply(aborted ? FTPReply(226, "ABOR command successful.") : FTPReply(225, "No transfer to abort."))
+            return true
+        }
+        switch self.session.commandReceived(command) {
+        case .reply(let reply):
+            if case .reinitialize = command { await self.reinitialize() }
+            await self.reply(reply)
+        case .close(let reply):
+            await self.reply(reply)
+            return false
+        case .authenticate(let user, let password):
+            return await self.authenticate(user: user, password: password)
+        case .rename(let source, let destination):
+            await self.rename(from: source, to: destination)
+        case .execute(let command, let restartOffset):
+            await self.execute(command, restartOffset: restartOffset)
+        }
+        return true
+    }
+
+    /// Sends a reply. A failure means the client is gone; the reader notices and ends the session.
+    func reply(_ reply: FTPReply) async {
+        try? await self.outbound.write(reply)
+    }
+
+    private func reinitialize() async {
+        await self.closeDataSetup()
+        self.fileSystem = nil
+        self.workingDirectory = "/"
+    }
+
+    /// Resolves a client path against the working directory (never above the user's root).
+    func resolve(_ argument: String) -> String? {
+        FTPPath.resolve(argument, in: self.workingDirectory)
+    }
+
+    /// The logged-in user's permissions (none before login).
+    var permissions: Permissions { self.session.user?.permissions ?? [] }
+}

@@ -1,0 +1,95 @@
+import FTPProtocol
+import NIOCore
+import Synchronization
+
+/// What the control connection's reader needs to know about the transfer the session is running, so it can answer
+/// ABOR and STAT while the session is busy with that transfer. Shared by two tasks of one connection.
+package final class TransferControl: Sendable {
+    package struct Snapshot: Sendable {
+        package var isActive: Bool
+        package var description: String
+        package var bytes: Int64
+    }
+
+    private struct State {
+        var channel: (any Channel)?
+        var isActive = false
+        var aborted = false
+        var description = ""
+        var bytes: Int64 = 0
+    }
+
+    private let state = Mutex(State())
+
+    package init() {}
+
+    /// A transfer starts on `channel`.
+    package func begin(_ description: String, channel: any Channel) {
+        self.state.withLock { state in
+            state = State(channel: channel, isActive: true, description: description)
+        }
+    }
+
+    /// The transfer is over; returns whether it was aborted, and the bytes it moved.
+    package func end() -> (aborted: Bool, bytes: Int64) {
+        self.state.withLock { state in
+            let result = (state.aborted, state.bytes)
+            state = State()
+            return result
+        }
+    }
+
+    /// Whether an abort was asked for the running transfer.
+    package var isAborted: Bool { self.state.withLock { $0.aborted } }
+
+    /// Stops the running transfer by closing its data connection. Returns false when none was running.
+    @discardableResult
+    package func abort() -> Bool {
+        let channel: (any Channel)? = self.state.withLock { state in
+            guard state.isActive else { return nil }
+            state.aborted = true
+            return state.channel
+        }
+        guard let channel else { return false }
+        channel.close(promise: nil)
+        return true
+    }
+
+    package func addBytes(_ count: Int) {
+        self.state.withLock { $0.bytes += Int64(count) }
+    }
+
+    package var snapshot: Snapshot {
+        self.state.withLock { Snapshot(isActive: $0.isActive, description: $0.description, bytes: $0.bytes) }
+    }
+}
+
+/// Closes an idle control connection with 421, unless a transfer is running (a long download keeps the control
+/// connection silent, and that is not idleness).
+package final class ControlIdleHandler: ChannelDuplexHandler {
+    package typealias InboundIn = ControlEvent
+    package typealias InboundOut = ControlEvent
+    package typealias OutboundIn = FTPReply
+    package typealias OutboundOut = FTPReply
+
+    private let transfers: TransferControl
+
+    package init(transfers: TransferControl) {
+        self.transfers = transfers
+    }
+
+    package func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        guard !self.transfers.snapshot.isActive else { return }
+        let reply = FTPReply(421, "Control connection timed out.")
+        let written = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(self.wrapOutboundOut(reply), promise: written)
+        let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+        written.futureResult.whenComplete { _ in
+            boundContext.value.close(promise: nil)
+        }
+    }
+}

@@ -1,0 +1,164 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import FTPProtocol
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import VirtualFS
+
+/// The FTP server as a swift-service-lifecycle `Service`: binds, serves every control connection in its own task,
+/// and on graceful shutdown (or cancellation) stops accepting, tells open sessions 421 and closes them.
+///
+/// ```swift
+/// let fileSystem = try await FileSystemRegistry.standard.open("osfs://./ftp-root")
+/// let authorizer = try await MD5Authorizer(fileSystem: fileSystem, credentialsFile: "credentials.txt")
+/// let server = FTPService(configuration: .init(port: 2121), fileSystem: fileSystem, authorizer: authorizer)
+/// try await ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
+/// ```
+public struct FTPService: Service {
+    private let context: ServerContext
+    private let onServerRunning: (@Sendable (SocketAddress) -> Void)?
+
+    /// - Parameters:
+    ///   - configuration: addresses, limits, timeouts.
+    ///   - fileSystem: what is served; each user sees the part below their home.
+    ///   - authorizer: checks logins.
+    ///   - logger: where sessions and transfers are logged.
+    ///   - eventLoopGroup: the NIO threads; the process-wide singleton by default.
+    ///   - onServerRunning: called once with the bound address (useful with port 0).
+    public init(
+        configuration: Configuration = Configuration(),
+        fileSystem: any VirtualFileSystem,
+        authorizer: any Authorizer,
+        logger: Logger = Logger(label: "fstpy"),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        onServerRunning: (@Sendable (SocketAddress) -> Void)? = nil
+    ) {
+        self.context = ServerContext(
+            configuration: configuration,
+            fileSystem: fileSystem,
+            authorizer: authorizer,
+            group: eventLoopGroup,
+            logger: logger
+        )
+        self.onServerRunning = onServerRunning
+    }
+
+    public func run() async throws {
+        let configuration = self.context.configuration
+        let context = self.context
+        let registry = ConnectionRegistry(
+            maximumTotal: configuration.limits.maximumConnections,
+            maximumPerAddress: configuration.limits.maximumConnectionsPerAddress
+        )
+        let server = try await ServerBootstrap(group: context.group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // Urgent data inline: a client's "ABOR" sent with MSG_OOB (Python's ftplib) must not lose a byte.
+            .childChannelOption(.socketOption(.init(rawValue: SO_OOBINLINE)), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try Self.setUpControlChannel(channel, configuration: configuration)
+                }
+            }
+        guard let address = server.channel.localAddress else {
+            throw FTPServiceError(message: "the listening socket has no address")
+        }
+        context.logger.info("listening", metadata: ["ftp.address": "\(address)"])
+        self.onServerRunning?(address)
+
+        let shutdown: @Sendable () -> Void = {
+            server.channel.close(promise: nil)
+            for channel in registry.beginShutdown() {
+                channel.writeAndFlush(FTPReply(421, "Server shutting down."), promise: nil)
+                channel.close(promise: nil)
+            }
+        }
+        try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                try await server.executeThenClose { inbound in
+                    try await withThrowingDiscardingTaskGroup { group in
+                        // A discarding group: finished sessions are not retained (NIO's echo server does the same).
+                        for try await connection in inbound {
+                            group.addTask {
+                                await Self.serve(connection, context: context, registry: registry)
+                            }
+                        }
+                    }
+                }
+            } onGracefulShutdown: {
+                shutdown()
+            }
+        } onCancel: {
+            shutdown()
+        }
+        context.logger.info("stopped")
+    }
+
+    private static func serve(
+        _ accepted: AcceptedControlChannel,
+        context: ServerContext,
+        registry: ConnectionRegistry
+    ) async {
+        let connection = accepted.asyncChannel
+        if let refusal = registry.admit(connection.channel) {
+            let text =
+                refusal == .tooManyConnections
+                ? "Too many connections. Service temporarily unavailable."
+                : "Too many connections from your address."
+            context.logger.notice(
+                "connection refused",
+                metadata: ["ftp.client": "\(connection.channel.remoteAddress.map { "\($0)" } ?? "?")", "ftp.reason": "\(refusal)"]
+            )
+            try? await connection.executeThenClose { _, outbound in
+                try await outbound.write(FTPReply(421, text))
+            }
+            return
+        }
+        defer { registry.release(connection.channel) }
+        await ControlConnection.serve(connection, transfers: accepted.transfers, context: context)
+    }
+
+    /// The control pipeline: line framing with its limit, reply encoding, the idle timeout; then the async session.
+    private static func setUpControlChannel(
+        _ channel: any Channel,
+        configuration: Configuration
+    ) throws -> AcceptedControlChannel {
+        let sync = channel.pipeline.syncOperations
+        let transfers = TransferControl()
+        try sync.addHandler(
+            ByteToMessageHandler(FTPControlDecoder(maximumLineLength: configuration.limits.maximumLineLength))
+        )
+        try sync.addHandler(MessageToByteHandler(FTPReplyEncoder()))
+        try sync.addHandler(IdleStateHandler(readTimeout: TimeAmount(configuration.timeouts.idle)))
+        try sync.addHandler(ControlIdleHandler(transfers: transfers))
+        let asyncChannel = try ControlConnection.ControlChannel(
+            wrappingChannelSynchronously: channel,
+            configuration: .init(
+                backPressureStrategy: .init(lowWatermark: 2, highWatermark: 4),
+                isOutboundHalfClosureEnabled: false,
+                inboundType: ControlEvent.self,
+                outboundType: FTPReply.self
+            )
+        )
+        return AcceptedControlChannel(asyncChannel: asyncChannel, transfers: transfers)
+    }
+}
+
+/// A control connection as the bootstrap hands it over: the async channel and the transfer state its idle handler
+/// consults.
+struct AcceptedControlChannel: Sendable {
+    var asyncChannel: ControlConnection.ControlChannel
+    var transfers: TransferControl
+}
+
+/// A failure to start the server.
+public struct FTPServiceError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { self.message }
+}

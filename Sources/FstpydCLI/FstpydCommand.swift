@@ -1,0 +1,129 @@
+import ArgumentParser
+import FTPServer
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import VirtualFS
+
+/// `fstpyd`: serve a file system URL over FTP. Compatible with the original FsTPy's command line.
+public struct FstpydCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "fstpyd",
+        abstract: "Serve any storage over FTP: a local folder, memory, and more backends to come.",
+        discussion: """
+            FS_URL names what is served: osfs://PATH (a local folder; relative paths allowed), mem:// (memory). \
+            Without FS_URL and without a credentials file, fstpyd serves ./ftp-root (created if needed) to one \
+            login with a random password, printed once at start.
+
+            Users come from the credentials file, one a line: \
+            user;md5-of-password;home;permissions;login message;logout message \
+            (messages optional, blank lines and # comments allowed). home is a folder inside the served storage; \
+            each user is jailed there. Permission letters: e (change directory), l (list), r (retrieve), \
+            a (append), d (delete), f (rename), m (make directory), w (store), M (chmod), T (set modification time).
+
+            Every option can also come from the environment: FSTPY_HOST, FSTPY_PORT, FSTPY_MASQUERADE, \
+            FSTPY_PASSIVE_LOWER, FSTPY_PASSIVE_UPPER, FSTPY_CREDENTIALS, FSTPY_KEYFILE, FSTPY_CRTFILE, FSTPY_BANNER, \
+            FSTPY_MAX_CONNECTIONS, FSTPY_MAX_CONNECTIONS_PER_IP. A flag wins over its variable.
+            """
+    )
+
+    @Argument(help: "The file system to serve (osfs://PATH, mem://). Default: ./ftp-root.")
+    public var fsURL: String?
+
+    @Option(name: [.customShort("a"), .long], help: "The address to listen on; :: serves IPv6 and IPv4. Default: 0.0.0.0.")
+    public var address: String?
+
+    @Option(name: .long, help: "The control port. Default: 2121.")
+    public var port: Int?
+
+    @Option(name: [.customShort("m"), .long], help: "The IPv4 address announced in PASV replies (for NAT).")
+    public var masquerade: String?
+
+    @Option(name: .customLong("passive-ports-lower"), help: "First port for passive data connections. Default: 60200.")
+    public var passivePortsLower: Int?
+
+    @Option(name: .customLong("passive-ports-upper"), help: "Last port for passive data connections. Default: 60210.")
+    public var passivePortsUpper: Int?
+
+    @Option(name: .long, help: "The credentials file. Default: credentials.txt.")
+    public var credentials: String?
+
+    @Flag(name: .customLong("plain-passwords"), help: "The credentials file holds plain passwords, not MD5 hashes.")
+    public var plainPasswords = false
+
+    @Option(name: [.customShort("k"), .long], help: "TLS private key (PEM). Default: server.key.")
+    public var keyfile: String?
+
+    @Option(name: [.customShort("c"), .long], help: "TLS certificate chain (PEM). Default: server.crt.")
+    public var crtfile: String?
+
+    @Option(name: [.customShort("b"), .long], help: "The text of the 220 greeting.")
+    public var banner: String?
+
+    @Option(name: .customLong("max-connections"), help: "Control connections at once, in all. Default: 512.")
+    public var maxConnections: Int?
+
+    @Option(name: .customLong("max-connections-per-ip"), help: "Control connections at once from one address. Default: 25.")
+    public var maxConnectionsPerIP: Int?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical. Default: info.")
+    public var logLevel: String?
+
+    public init() {}
+
+    public func run() async throws {
+        do {
+            let settings = try Settings(command: self, environment: ProcessInfo.processInfo.environment)
+            try await Self.serve(settings)
+        } catch let error as StartupError {
+            FileHandle.standardError.write(Data("fstpyd: error: \(error.message)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+
+    private static func serve(_ settings: Settings) async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = settings.logLevel
+            return handler
+        }
+        let logger = Logger(label: "fstpyd")
+        let (fileSystem, authorizer) = try await settings.openStorageAndUsers(logger: logger)
+        if FileManager.default.fileExists(atPath: settings.keyfile) || FileManager.default.fileExists(atPath: settings.crtfile) {
+            logger.warning("this build serves plain FTP only; FTPS is not available yet")
+        }
+        let service = FTPService(
+            configuration: settings.configuration,
+            fileSystem: fileSystem,
+            authorizer: authorizer,
+            logger: logger,
+            onServerRunning: { address in
+                logger.info("fstpyd serving \(settings.redactedURL) on \(address)")
+            }
+        )
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: service)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        do {
+            try await group.run()
+        } catch let error as IOError {
+            throw StartupError("cannot listen on \(settings.configuration.host):\(settings.configuration.port): \(error.description)")
+        } catch let error as SocketAddressError {
+            throw StartupError("cannot listen on '\(settings.configuration.host)': \(error)")
+        } catch let error as ServiceGroupError {
+            throw StartupError("\(error)")
+        }
+    }
+}
+
+/// A problem found before serving: one line on stderr, exit status 1.
+struct StartupError: Error {
+    var message: String
+    init(_ message: String) { self.message = message }
+}

@@ -1,0 +1,3 @@
+import FstpydCLI
+
+await FstpydCommand.main()
