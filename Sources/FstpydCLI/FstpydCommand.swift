@@ -113,7 +113,8 @@ public struct FstpydCommand: AsyncParsableCommand {
         do {
             try await group.run()
         } catch let error as IOError {
-            throw StartupError("cannot listen on \(settings.configuration.host):\(settings.configuration.port): \(error.description)")
+            let reason = String(cString: strerror(error.errnoCode))
+            throw StartupError("cannot listen on \(settings.configuration.host):\(settings.configuration.port): \(reason)")
         } catch let error as SocketAddressError {
             throw StartupError("cannot listen on '\(settings.configuration.host)': \(error)")
         } catch let error as ServiceGroupError {

@@ -60,7 +60,7 @@ package final class ControlConnection {
         self.outbound = outbound
         self.session = SessionStateMachine(maximumLoginAttempts: context.configuration.limits.maximumLoginAttempts)
         var logger = context.logger
-        logger[metadataKey: "ftp.client"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
+        logger[metadataKey: "ftp.client"] = "\(channel.remoteAddress?.normalizedIPAddress ?? "?"):\(channel.remoteAddress?.port ?? 0)"
         self.logger = logger
     }
 
