@@ -32,7 +32,10 @@ public struct FstpydCommand: AsyncParsableCommand {
     @Argument(help: "The file system to serve (osfs://PATH, mem://). Default: ./ftp-root.")
     public var fsURL: String?
 
-    @Option(name: [.customShort("a"), .long], help: "The address to listen on; :: serves IPv6 and IPv4. Default: 0.0.0.0.")
+    @Option(
+        name: [.customShort("a"), .long],
+        help: "The address to listen on; :: serves IPv6 and IPv4. Default: 0.0.0.0."
+    )
     public var address: String?
 
     @Option(name: .long, help: "The control port. Default: 2121.")
@@ -65,10 +68,16 @@ public struct FstpydCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-connections"), help: "Control connections at once, in all. Default: 512.")
     public var maxConnections: Int?
 
-    @Option(name: .customLong("max-connections-per-ip"), help: "Control connections at once from one address. Default: 25.")
+    @Option(
+        name: .customLong("max-connections-per-ip"),
+        help: "Control connections at once from one address. Default: 25."
+    )
     public var maxConnectionsPerIP: Int?
 
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical. Default: info.")
+    @Option(
+        name: .customLong("log-level"),
+        help: "trace, debug, info, notice, warning, error or critical. Default: info."
+    )
     public var logLevel: String?
 
     public init() {}
@@ -91,7 +100,9 @@ public struct FstpydCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "fstpyd")
         let (fileSystem, authorizer) = try await settings.openStorageAndUsers(logger: logger)
-        if FileManager.default.fileExists(atPath: settings.keyfile) || FileManager.default.fileExists(atPath: settings.crtfile) {
+        if FileManager.default.fileExists(atPath: settings.keyfile)
+            || FileManager.default.fileExists(atPath: settings.crtfile)
+        {
             logger.warning("this build serves plain FTP only; FTPS is not available yet")
         }
         let service = FTPService(
@@ -114,7 +125,9 @@ public struct FstpydCommand: AsyncParsableCommand {
             try await group.run()
         } catch let error as IOError {
             let reason = String(cString: strerror(error.errnoCode))
-            throw StartupError("cannot listen on \(settings.configuration.host):\(settings.configuration.port): \(reason)")
+            throw StartupError(
+                "cannot listen on \(settings.configuration.host):\(settings.configuration.port): \(reason)"
+            )
         } catch let error as SocketAddressError {
             throw StartupError("cannot listen on '\(settings.configuration.host)': \(error)")
         } catch let error as ServiceGroupError {

@@ -52,20 +52,34 @@ struct Settings {
         }
         self.configuration.passive.masqueradeAddress = value(command.masquerade, "FSTPY_MASQUERADE")
         if let masquerade = self.configuration.passive.masqueradeAddress, !IPAddressText.isIPv4(masquerade) {
-            throw StartupError("the masquerade address must be an IPv4 address (PASV replies carry IPv4 only), not '\(masquerade)'")
+            throw StartupError(
+                "the masquerade address must be an IPv4 address (PASV replies carry IPv4 only), not '\(masquerade)'"
+            )
         }
-        let lower = try number(command.passivePortsLower, "FSTPY_PASSIVE_LOWER", "the lowest passive port", in: 1...65535) ?? 60200
-        let upper = try number(command.passivePortsUpper, "FSTPY_PASSIVE_UPPER", "the highest passive port", in: 1...65535) ?? 60210
+        let lower =
+            try number(command.passivePortsLower, "FSTPY_PASSIVE_LOWER", "the lowest passive port", in: 1...65535)
+            ?? 60200
+        let upper =
+            try number(command.passivePortsUpper, "FSTPY_PASSIVE_UPPER", "the highest passive port", in: 1...65535)
+            ?? 60210
         guard lower <= upper else {
             throw StartupError("the passive port range is empty: lower \(lower) is above upper \(upper)")
         }
         self.configuration.passive.ports = lower...upper
         if let banner = value(command.banner, "FSTPY_BANNER") { self.configuration.banner = banner }
-        if let maximum = try number(command.maxConnections, "FSTPY_MAX_CONNECTIONS", "--max-connections", in: 1...1_000_000) {
+        if let maximum = try number(
+            command.maxConnections,
+            "FSTPY_MAX_CONNECTIONS",
+            "--max-connections",
+            in: 1...1_000_000
+        ) {
             self.configuration.limits.maximumConnections = maximum
         }
         if let maximum = try number(
-            command.maxConnectionsPerIP, "FSTPY_MAX_CONNECTIONS_PER_IP", "--max-connections-per-ip", in: 1...1_000_000
+            command.maxConnectionsPerIP,
+            "FSTPY_MAX_CONNECTIONS_PER_IP",
+            "--max-connections-per-ip",
+            in: 1...1_000_000
         ) {
             self.configuration.limits.maximumConnectionsPerAddress = maximum
         }
@@ -90,7 +104,8 @@ struct Settings {
 
     /// Opens the storage and builds the authorizer, or explains in one line why not.
     func openStorageAndUsers(logger: Logger) async throws(StartupError) -> (any VirtualFileSystem, any Authorizer) {
-        let firstRun = self.fsURL == nil && !self.credentialsExplicit
+        let firstRun =
+            self.fsURL == nil && !self.credentialsExplicit
             && !FileManager.default.fileExists(atPath: self.credentials)
         let fileSystem: any VirtualFileSystem
         do {
@@ -129,7 +144,10 @@ struct Settings {
         }
         do {
             if self.plainPasswords {
-                return (fileSystem, try await PlainPasswordAuthorizer(fileSystem: fileSystem, credentialsFile: self.credentials))
+                return (
+                    fileSystem,
+                    try await PlainPasswordAuthorizer(fileSystem: fileSystem, credentialsFile: self.credentials)
+                )
             }
             return (fileSystem, try await MD5Authorizer(fileSystem: fileSystem, credentialsFile: self.credentials))
         } catch {

@@ -54,7 +54,9 @@ struct HostPortTests {
         #expect(!IPAddressText.isIPv6(text))
     }
 
-    @Test(arguments: [("1.2.3.4", true), ("255.255.255.255", true), ("256.1.1.1", false), ("1.2.3", false), ("a.b.c.d", false)])
+    @Test(arguments: [
+        ("1.2.3.4", true), ("255.255.255.255", true), ("256.1.1.1", false), ("1.2.3", false), ("a.b.c.d", false),
+    ])
     func ipv4(_ text: String, valid: Bool) {
         #expect(IPAddressText.isIPv4(text) == valid)
     }

@@ -13,18 +13,31 @@ struct ListingTests {
     }
 
     @Test func listLineOldDirectoryShowsYear() {
-        let entry = ListingEntry(name: "old dir", kind: .directory, size: 4096, modificationTime: 946_684_800, mode: 0o755)
+        let entry = ListingEntry(
+            name: "old dir",
+            kind: .directory,
+            size: 4096,
+            modificationTime: 946_684_800,
+            mode: 0o755
+        )
         #expect(entry.listLine(now: now) == "drwxr-xr-x   2 owner    group        4096 Jan 01  2000 old dir")
     }
 
     /// RFC 3659 §7.7: `type=file;size=...;modify=...; name` (a space, then the name).
     @Test func machineListing() {
         let entry = ListingEntry(
-            name: "file name.bin", kind: .file, size: 10, modificationTime: 0, mode: 0o600, uniqueID: "803g12",
-            permissionFacts: "adfrw")
+            name: "file name.bin",
+            kind: .file,
+            size: 10,
+            modificationTime: 0,
+            mode: 0o600,
+            uniqueID: "803g12",
+            permissionFacts: "adfrw"
+        )
         #expect(
             entry.machineListing(facts: .all)
-                == "type=file;size=10;modify=19700101000000;perm=adfrw;unique=803g12;unix.mode=0600; file name.bin")
+                == "type=file;size=10;modify=19700101000000;perm=adfrw;unique=803g12;unix.mode=0600; file name.bin"
+        )
         #expect(entry.machineListing(facts: [.type, .size]) == "type=file;size=10; file name.bin")
         let directory = ListingEntry(name: "d", kind: .directory, size: 4096, permissionFacts: "el")
         #expect(directory.machineListing(facts: .all) == "type=dir;perm=el; d")
@@ -49,7 +62,9 @@ struct ListingTests {
         #expect(FTPTimestamp.parse(text) == seconds)
     }
 
-    @Test(arguments: ["2020", "20200230000000", "20201231240000", "2020123123595x", "20201231235959.", "20201231235959.1a"])
+    @Test(arguments: [
+        "2020", "20200230000000", "20201231240000", "2020123123595x", "20201231235959.", "20201231235959.1a",
+    ])
     func badTimestamps(text: String) {
         #expect(FTPTimestamp.parse(text) == nil)
     }

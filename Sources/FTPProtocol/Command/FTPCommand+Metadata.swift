@@ -110,7 +110,8 @@ extension FTPCommand {
     public static func syntaxHelp(for verb: String) -> String? {
         let table: [String: String] = [
             "ABOR": "ABOR (abort transfer)", "ALLO": "ALLO <SP> bytes (obsolete; allocate storage)",
-            "APPE": "APPE <SP> file-name (append data to file)", "AUTH": "AUTH <SP> TLS (secure the control connection)",
+            "APPE": "APPE <SP> file-name (append data to file)",
+            "AUTH": "AUTH <SP> TLS (secure the control connection)",
             "CCC": "CCC (clear the control connection)",
             "CDUP": "CDUP (go to parent directory)", "CWD": "CWD [<SP> dir-name] (change working directory)",
             "DELE": "DELE <SP> file-name (delete file)", "EPRT": "EPRT <SP> |proto|addr|port| (extended active mode)",

@@ -1,5 +1,5 @@
-import Logging
 import FTPProtocol
+import Logging
 import VirtualFS
 
 extension ControlConnection {

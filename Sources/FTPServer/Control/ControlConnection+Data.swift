@@ -1,5 +1,5 @@
-import Logging
 import FTPProtocol
+import Logging
 import NIOCore
 
 extension ControlConnection {
@@ -19,7 +19,10 @@ extension ControlConnection {
             do {
                 try ActiveConnector.validate(target, controlPeer: self.channel.remoteAddress)
             } catch .foreignAddress {
-                self.logger.warning("refused PORT/EPRT to another address", metadata: ["ftp.data.target": "\(target.host)"])
+                self.logger.warning(
+                    "refused PORT/EPRT to another address",
+                    metadata: ["ftp.data.target": "\(target.host)"]
+                )
                 await self.reply(FTPReply(501, "Rejected data connection to a foreign address."))
                 return
             } catch {

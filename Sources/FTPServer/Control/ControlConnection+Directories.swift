@@ -1,6 +1,6 @@
-import Logging
 import FTPProtocol
 import Foundation
+import Logging
 import VirtualFS
 
 extension ControlConnection {

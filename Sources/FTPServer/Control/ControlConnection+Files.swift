@@ -1,5 +1,5 @@
-import Logging
 import FTPProtocol
+import Logging
 import NIOCore
 import VirtualFS
 
@@ -39,12 +39,19 @@ extension ControlConnection {
         }
         let ascii = self.session.transferType == .ascii
         await self.reply(
-            FTPReply(150, "Opening \(ascii ? "ASCII" : "BINARY") mode data connection for \(FTPPath.name(of: path)) (\(size - offset) bytes).")
+            FTPReply(
+                150,
+                "Opening \(ascii ? "ASCII" : "BINARY") mode data connection for \(FTPPath.name(of: path)) (\(size - offset) bytes)."
+            )
         )
         let outcome = await self.runTransfer("RETR \(path)", on: data) { _, sender, transfers in
             if !ascii, data.supportsFileRegions, let source = reader.sendfileSource {
                 guard source.end > source.offset else { return }
-                let region = FileRegion(fileHandle: source.handle, readerIndex: Int(source.offset), endIndex: Int(source.end))
+                let region = FileRegion(
+                    fileHandle: source.handle,
+                    readerIndex: Int(source.offset),
+                    endIndex: Int(source.end)
+                )
                 try await sender.send(region)
                 transfers.addBytes(Int(source.end - source.offset))
                 return
@@ -193,14 +200,23 @@ extension ControlConnection {
         let bytes = self.lastTransferBytes
         switch outcome {
         case .completed:
-            self.logger.info("transfer complete", metadata: ["ftp.verb": "\(verb)", "ftp.path": "\(path)", "ftp.bytes": "\(bytes)"])
+            self.logger.info(
+                "transfer complete",
+                metadata: ["ftp.verb": "\(verb)", "ftp.path": "\(path)", "ftp.bytes": "\(bytes)"]
+            )
             await self.reply(FTPReply(226, "Transfer complete."))
         case .aborted:
             self.lastTransferAborted = true
-            self.logger.info("transfer aborted", metadata: ["ftp.verb": "\(verb)", "ftp.path": "\(path)", "ftp.bytes": "\(bytes)"])
+            self.logger.info(
+                "transfer aborted",
+                metadata: ["ftp.verb": "\(verb)", "ftp.path": "\(path)", "ftp.bytes": "\(bytes)"]
+            )
             await self.reply(FTPReply(426, "Connection closed; transfer aborted."))
         case .connectionFailed(let error):
-            self.logger.info("transfer failed", metadata: ["ftp.verb": "\(verb)", "ftp.path": "\(path)", "ftp.error": "\(error)"])
+            self.logger.info(
+                "transfer failed",
+                metadata: ["ftp.verb": "\(verb)", "ftp.path": "\(path)", "ftp.error": "\(error)"]
+            )
             await self.reply(FTPReply(426, "Connection closed; transfer aborted."))
         case .storageFailed(let error):
             await self.fail(error, path: path, operation: "transfer")

@@ -1,5 +1,5 @@
-import Logging
 import FTPProtocol
+import Logging
 import NIOCore
 import VirtualFS
 
@@ -18,9 +18,15 @@ extension ControlConnection {
         case .allocate: await self.reply(FTPReply(202, "No storage allocation necessary."))
         case .account: await self.reply(FTPReply(202, "ACCT command superfluous."))
         case .structure(let code):
-            await self.reply(code == "F" ? FTPReply(200, "File transfer structure set to: F.") : FTPReply(504, "Unsupported structure: only F."))
+            await self.reply(
+                code == "F"
+                    ? FTPReply(200, "File transfer structure set to: F.")
+                    : FTPReply(504, "Unsupported structure: only F.")
+            )
         case .mode(let code):
-            await self.reply(code == "S" ? FTPReply(200, "Transfer mode set to: S.") : FTPReply(504, "Unsupported mode: only S."))
+            await self.reply(
+                code == "S" ? FTPReply(200, "Transfer mode set to: S.") : FTPReply(504, "Unsupported mode: only S.")
+            )
         case .options(let name, let arguments):
             await self.reply(Self.optionsReply(name, arguments))
         case .authenticate, .protectionBufferSize, .protectionLevel, .clearCommandChannel:
@@ -110,7 +116,14 @@ extension ControlConnection {
     private func site(_ site: SiteCommand) async {
         switch site {
         case .help:
-            await self.reply(FTPReply(214, lines: ["The following SITE commands are recognized:", "CHMOD HELP", "Help SITE command successful."]))
+            await self.reply(
+                FTPReply(
+                    214,
+                    lines: [
+                        "The following SITE commands are recognized:", "CHMOD HELP", "Help SITE command successful.",
+                    ]
+                )
+            )
         case .unknown(let word):
             await self.reply(FTPReply(500, "Unknown SITE command \"\(word.prefix(16))\"."))
         case .chmod(let mode, let argument):

@@ -60,12 +60,14 @@ package final class ControlConnection {
         self.outbound = outbound
         self.session = SessionStateMachine(maximumLoginAttempts: context.configuration.limits.maximumLoginAttempts)
         var logger = context.logger
-        logger[metadataKey: "ftp.client"] = "\(channel.remoteAddress?.normalizedIPAddress ?? "?"):\(channel.remoteAddress?.port ?? 0)"
+        logger[metadataKey: "ftp.client"] =
+            "\(channel.remoteAddress?.normalizedIPAddress ?? "?"):\(channel.remoteAddress?.port ?? 0)"
         self.logger = logger
     }
 
     /// Serves the connection until QUIT, a dropped client, or cancellation.
-    package static func serve(_ asyncChannel: ControlChannel, transfers: TransferControl, context: ServerContext) async {
+    package static func serve(_ asyncChannel: ControlChannel, transfers: TransferControl, context: ServerContext) async
+    {
         do {
             try await asyncChannel.executeThenClose { inbound, outbound in
                 let connection = ControlConnection(
@@ -118,7 +120,10 @@ package final class ControlConnection {
                         transfers.abort()
                     case .status(nil):
                         try? await outbound.write(
-                            FTPReply(213, "Transfer in progress: \(snapshot.description), \(snapshot.bytes) bytes so far.")
+                            FTPReply(
+                                213,
+                                "Transfer in progress: \(snapshot.description), \(snapshot.bytes) bytes so far."
+                            )
                         )
                         continue
                     case .noop:
@@ -162,7 +167,9 @@ package final class ControlConnection {
             let aborted = self.lastTransferAborted
             self.lastTransferAborted = false
             await self.closeDataSetup()
-            await self.reply(aborted ? FTPReply(226, "ABOR command successful.") : FTPReply(225, "No transfer to abort."))
+            await self.reply(
+                aborted ? FTPReply(226, "ABOR command successful.") : FTPReply(225, "No transfer to abort.")
+            )
             return true
         }
         switch self.session.commandReceived(command) {

@@ -29,7 +29,8 @@ package enum ActiveConnector {
     ) async throws -> DataConnection {
         var bootstrap = ClientBootstrap(group: group)
             .connectTimeout(TimeAmount(timeout))
-        if let localIP = localAddress?.normalizedIPAddress, let source = try? SocketAddress(ipAddress: localIP, port: 0) {
+        if let localIP = localAddress?.normalizedIPAddress, let source = try? SocketAddress(ipAddress: localIP, port: 0)
+        {
             bootstrap = bootstrap.bind(to: source)
         }
         let channel = try await bootstrap.connect(host: target.host, port: target.port) { channel in

@@ -1,14 +1,15 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import FTPProtocol
 import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import VirtualFS
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The FTP server as a swift-service-lifecycle `Service`: binds, serves every control connection in its own task,
 /// and on graceful shutdown (or cancellation) stops accepting, tells open sessions 421 and closes them.
@@ -113,7 +114,10 @@ public struct FTPService: Service {
                 : "Too many connections from your address."
             context.logger.notice(
                 "connection refused",
-                metadata: ["ftp.client": "\(connection.channel.remoteAddress.map { "\($0)" } ?? "?")", "ftp.reason": "\(refusal)"]
+                metadata: [
+                    "ftp.client": "\(connection.channel.remoteAddress.map { "\($0)" } ?? "?")",
+                    "ftp.reason": "\(refusal)",
+                ]
             )
             try? await connection.executeThenClose { _, outbound in
                 try await outbound.write(FTPReply(421, text))

@@ -31,7 +31,9 @@ struct RandomInputTests {
                 buffer.writeString(verbs.randomElement(using: &generator)!)
             }
             let count = Int.random(in: 0..<96, using: &generator)
-            let alphabet: [UInt8] = [0x0A, 0x0D, 0xFF, 0x00, 0x20, 0x7C, 0x2C, 0x2E, 0x2F, 0x31, 0x39, 0x41, 0xC3, 0xA9]
+            let alphabet: [UInt8] = [
+                0x0A, 0x0D, 0xFF, 0x00, 0x20, 0x7C, 0x2C, 0x2E, 0x2F, 0x31, 0x39, 0x41, 0xC3, 0xA9,
+            ]
             for _ in 0..<count {
                 if Bool.random(using: &generator) {
                     buffer.writeInteger(alphabet.randomElement(using: &generator)!)
@@ -48,8 +50,11 @@ struct RandomInputTests {
         var generator = SeededGenerator(state: 42)
         for _ in 0..<5_000 {
             let length = Int.random(in: 0..<40, using: &generator)
-            let scalars = (0..<length).compactMap { _ in Unicode.Scalar(UInt32.random(in: 0..<0x300, using: &generator)) }
-            let verb = ["EPRT ", "PORT ", "REST ", "MFMT ", "LIST ", "SITE ", "TYPE ", ""].randomElement(using: &generator)!
+            let scalars = (0..<length).compactMap { _ in Unicode.Scalar(UInt32.random(in: 0..<0x300, using: &generator))
+            }
+            let verb = ["EPRT ", "PORT ", "REST ", "MFMT ", "LIST ", "SITE ", "TYPE ", ""].randomElement(
+                using: &generator
+            )!
             _ = try? FTPCommand.parse(verb + String(String.UnicodeScalarView(scalars)))
         }
     }

@@ -77,7 +77,10 @@ struct SessionStateMachineTests {
         var machine = self.loggedIn()
         #expect(machine.commandReceived(.type(.ascii)).replyCode == 200)
         #expect(machine.transferType == .ascii)
-        #expect(machine.commandReceived(.options(command: "MLST", arguments: "type;size;")) == .reply(FTPReply(200, "MLST OPTS type;size;")))
+        #expect(
+            machine.commandReceived(.options(command: "MLST", arguments: "type;size;"))
+                == .reply(FTPReply(200, "MLST OPTS type;size;"))
+        )
         #expect(machine.facts == [.type, .size])
         #expect(machine.commandReceived(.reinitialize).replyCode == 220)
         #expect(machine.user == nil)
