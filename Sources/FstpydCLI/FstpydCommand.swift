@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import UnixSignals
 import VirtualFS
 
 /// `fstpyd`: serve a file system URL over FTP. Compatible with the original FsTPy's command line.
@@ -111,7 +112,7 @@ public struct FstpydCommand: AsyncParsableCommand {
             authorizer: authorizer,
             logger: logger,
             onServerRunning: { address in
-                logger.info("fstpyd serving \(settings.redactedURL) on \(address)")
+                logger.info("fstpyd serving \(settings.redactedURL) on \(address.displayText)")
             }
         )
         let group = ServiceGroup(
@@ -140,4 +141,21 @@ public struct FstpydCommand: AsyncParsableCommand {
 struct StartupError: Error {
     var message: String
     init(_ message: String) { self.message = message }
+}
+
+extension FstpydCommand {
+    /// Parses the command line and runs the daemon. `main.swift` calls this rather than `main()`, which top-level
+    /// code resolves to ArgumentParser's synchronous overload.
+    public static func runFromCommandLine() async {
+        do {
+            var command = try Self.parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            Self.exit(withError: error)
+        }
+    }
 }

@@ -99,7 +99,7 @@ struct Settings {
     /// The URL for logs, without a password.
     var redactedURL: String {
         guard let fsURL else { return "osfs://\(Self.defaultRoot)" }
-        return (try? FileSystemURL(parsing: fsURL).redacted) ?? "<url>"
+        return (try? FileSystemURL(fsURL).redacted) ?? "<url>"
     }
 
     /// Opens the storage and builds the authorizer, or explains in one line why not.

@@ -1,3 +1,3 @@
 import FstpydCLI
 
-await FstpydCommand.main()
+await FstpydCommand.runFromCommandLine()

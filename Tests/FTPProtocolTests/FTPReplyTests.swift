@@ -19,7 +19,7 @@ struct FTPReplyTests {
         let reply = FTPReply(550, "\"evil\r\n230 Login successful.\": No such file.")
         let text = String(buffer: reply.encoded)
         #expect(text == "550 \"evil  230 Login successful.\": No such file.\r\n")
-        #expect(text.filter { $0 == "\n" }.count == 1)
+        #expect(text.utf8.filter { $0 == 10 }.count == 1)
     }
 
     @Test func quotedPathsDoubleQuotes() {

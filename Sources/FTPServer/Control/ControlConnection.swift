@@ -60,8 +60,7 @@ package final class ControlConnection {
         self.outbound = outbound
         self.session = SessionStateMachine(maximumLoginAttempts: context.configuration.limits.maximumLoginAttempts)
         var logger = context.logger
-        logger[metadataKey: "ftp.client"] =
-            "\(channel.remoteAddress?.normalizedIPAddress ?? "?"):\(channel.remoteAddress?.port ?? 0)"
+        logger[metadataKey: "ftp.client"] = "\(channel.remoteAddress?.displayText ?? "?")"
         self.logger = logger
     }
 

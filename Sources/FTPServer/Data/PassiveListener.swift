@@ -99,12 +99,19 @@ package enum DataConnectionError: Error {
 extension SocketAddress {
     /// The IP address as text, with IPv4-mapped IPv6 addresses (`::ffff:1.2.3.4`, as seen when listening on `::`)
     /// given as plain IPv4.
-    package var normalizedIPAddress: String? {
+    public var normalizedIPAddress: String? {
         guard let ip = self.ipAddress else { return nil }
         if ip.lowercased().hasPrefix("::ffff:"), ip.contains(".") {
             return String(ip.dropFirst(7))
         }
         return ip
+    }
+
+    /// `host:port` (`[host]:port` for IPv6), for logs and messages.
+    public var displayText: String {
+        let host = self.normalizedIPAddress ?? "?"
+        let port = self.port.map(String.init) ?? "?"
+        return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 
     /// Whether two addresses name the same host (ports ignored, IPv4-mapped IPv6 folded).

@@ -70,7 +70,7 @@ public struct FTPService: Service {
         guard let address = server.channel.localAddress else {
             throw FTPServiceError(message: "the listening socket has no address")
         }
-        context.logger.info("listening", metadata: ["ftp.address": "\(address)"])
+        context.logger.info("listening", metadata: ["ftp.address": "\(address.displayText)"])
         self.onServerRunning?(address)
 
         let shutdown: @Sendable () -> Void = {
@@ -115,7 +115,7 @@ public struct FTPService: Service {
             context.logger.notice(
                 "connection refused",
                 metadata: [
-                    "ftp.client": "\(connection.channel.remoteAddress.map { "\($0)" } ?? "?")",
+                    "ftp.client": "\(connection.channel.remoteAddress?.displayText ?? "?")",
                     "ftp.reason": "\(refusal)",
                 ]
             )
