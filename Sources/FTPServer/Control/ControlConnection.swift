@@ -21,11 +21,11 @@ package struct ServerContext: Sendable {
 /// ABOR (closing the data connection), STAT and NOOP itself. The session task runs every command, transfers
 /// included, in order, and owns all session state.
 package final class ControlConnection {
-    package typealias ControlChannel = NIOAsyncChannel<ControlEvent, FTPReply>
+    package typealias ControlChannel = NIOAsyncChannel<ControlEvent, Never>
 
     let context: ServerContext
     let channel: any Channel
-    let outbound: NIOAsyncChannelOutboundWriter<FTPReply>
+    let outbound: ReplyWriter
     var logger: Logger
     var configuration: FTPService.Configuration { self.context.configuration }
 
@@ -51,7 +51,7 @@ package final class ControlConnection {
     init(
         context: ServerContext,
         channel: any Channel,
-        outbound: NIOAsyncChannelOutboundWriter<FTPReply>,
+        outbound: ReplyWriter,
         transfers: TransferControl
     ) {
         self.context = context
@@ -68,11 +68,11 @@ package final class ControlConnection {
     package static func serve(_ asyncChannel: ControlChannel, transfers: TransferControl, context: ServerContext) async
     {
         do {
-            try await asyncChannel.executeThenClose { inbound, outbound in
+            try await asyncChannel.executeThenClose { inbound, _ in
                 let connection = ControlConnection(
                     context: context,
                     channel: asyncChannel.channel,
-                    outbound: outbound,
+                    outbound: ReplyWriter(channel: asyncChannel.channel),
                     transfers: transfers
                 )
                 await connection.run(inbound: inbound)
@@ -108,7 +108,7 @@ package final class ControlConnection {
         _ inbound: NIOAsyncChannelInboundStream<ControlEvent>,
         into commands: AsyncChannel<ControlEvent>,
         transfers: TransferControl,
-        outbound: NIOAsyncChannelOutboundWriter<FTPReply>
+        outbound: ReplyWriter
     ) async {
         do {
             for try await event in inbound {

@@ -20,6 +20,9 @@ package final class TransferControl: Sendable {
     }
 
     private let state = Mutex(State())
+    /// When the last transfer ended (the idle clock restarts there: a client may still be reading what the kernel
+    /// buffered for it).
+    private let lastEnded = Mutex<NIODeadline?>(nil)
 
     package init() {}
 
@@ -32,7 +35,8 @@ package final class TransferControl: Sendable {
 
     /// The transfer is over; returns whether it was aborted, and the bytes it moved.
     package func end() -> (aborted: Bool, bytes: Int64) {
-        self.state.withLock { state in
+        self.lastEnded.withLock { $0 = .now() }
+        return self.state.withLock { state in
             let result = (state.aborted, state.bytes)
             state = State()
             return result
@@ -59,6 +63,12 @@ package final class TransferControl: Sendable {
         self.state.withLock { $0.bytes += Int64(count) }
     }
 
+    /// Whether a transfer ended less than `interval` ago.
+    package func endedWithin(_ interval: TimeAmount) -> Bool {
+        guard let ended = self.lastEnded.withLock({ $0 }) else { return false }
+        return NIODeadline.now() - ended < interval
+    }
+
     package var snapshot: Snapshot {
         self.state.withLock { Snapshot(isActive: $0.isActive, description: $0.description, bytes: $0.bytes) }
     }
@@ -73,9 +83,11 @@ package final class ControlIdleHandler: ChannelDuplexHandler {
     package typealias OutboundOut = FTPReply
 
     private let transfers: TransferControl
+    private let timeout: TimeAmount
 
-    package init(transfers: TransferControl) {
+    package init(transfers: TransferControl, timeout: TimeAmount) {
         self.transfers = transfers
+        self.timeout = timeout
     }
 
     package func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -83,7 +95,8 @@ package final class ControlIdleHandler: ChannelDuplexHandler {
             context.fireUserInboundEventTriggered(event)
             return
         }
-        guard !self.transfers.snapshot.isActive else { return }
+        // Not idle while a transfer runs, nor within one timeout of its end (the idle event comes again later).
+        guard !self.transfers.snapshot.isActive, !self.transfers.endedWithin(self.timeout) else { return }
         let reply = FTPReply(421, "Control connection timed out.")
         let written = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(self.wrapOutboundOut(reply), promise: written)

@@ -6,7 +6,7 @@ import NIOCore
 /// out, and a slow client stops the reading once the window is full. Receiving is pulled chunk by chunk through
 /// `NIOAsyncChannel`'s inbound watermarks: a slow backend stops the reads from the socket.
 package struct DataConnection: Sendable {
-    package typealias Channel = NIOAsyncChannel<ByteBuffer, ByteBuffer>
+    package typealias Channel = NIOAsyncChannel<ByteBuffer, Never>
 
     package let asyncChannel: Channel
     /// Whether `sendfile` may be used (plain TCP: always, until TLS arrives).
@@ -23,7 +23,7 @@ package struct DataConnection: Sendable {
         backPressureStrategy: .init(lowWatermark: 2, highWatermark: 8),
         isOutboundHalfClosureEnabled: false,
         inboundType: ByteBuffer.self,
-        outboundType: ByteBuffer.self
+        outboundType: Never.self
     )
 
     /// Socket options for data channels: reads of up to `chunkSize` bytes.

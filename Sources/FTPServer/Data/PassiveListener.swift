@@ -57,34 +57,50 @@ package struct PassiveListener: Sendable {
 
     /// Waits for the client's connection. Connections from any other address are closed and logged; after `timeout`
     /// with no acceptable connection, throws ``DataConnectionError/timedOut``. The listener is closed either way.
-    package func accept(from allowedAddress: SocketAddress?, timeout: Duration, logger: Logger) async throws
-        -> DataConnection
-    {
+    package func accept(
+        from allowedAddress: SocketAddress?,
+        timeout: Duration,
+        logger: Logger
+    ) async throws -> DataConnection {
         let channel = self.serverChannel.channel
         let timer = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
             channel.close(promise: nil)
         }
         defer { timer.cancel() }
         return try await self.serverChannel.executeThenClose { inbound in
+            var accepted: DataConnection?
+            // Closing the listener ends this sequence once the connections already accepted are handed over; every
+            // one of them is either used or closed here (an unused one must still be closed through its async
+            // wrapper).
             for try await connection in inbound {
                 let remote = connection.channel.remoteAddress
-                if let allowedAddress, !SocketAddress.sameHost(remote, allowedAddress) {
-                    logger.warning(
-                        "refused a passive data connection from another address",
-                        metadata: ["ftp.data.remote": "\(remote.map { "\($0)" } ?? "?")"]
-                    )
-                    try? await connection.channel.close()
+                if accepted == nil, allowedAddress == nil || SocketAddress.sameHost(remote, allowedAddress) {
+                    accepted = DataConnection(connection)
+                    channel.close(promise: nil)
                     continue
                 }
-                return DataConnection(connection)
+                if accepted == nil {
+                    logger.warning(
+                        "refused a passive data connection from another address",
+                        metadata: ["ftp.data.remote": "\(remote?.displayText ?? "?")"]
+                    )
+                }
+                try? await connection.executeThenClose { _, _ in }
             }
-            throw DataConnectionError.timedOut
+            guard let accepted else { throw DataConnectionError.timedOut }
+            return accepted
         }
     }
 
-    /// Closes the listener without accepting.
+    /// Closes the listener without using it, closing any connection it had already accepted.
     package func close() async {
-        try? await self.serverChannel.channel.close()
+        let channel = self.serverChannel.channel
+        try? await self.serverChannel.executeThenClose { inbound in
+            channel.close(promise: nil)
+            for try await connection in inbound {
+                try? await connection.executeThenClose { _, _ in }
+            }
+        }
     }
 }
 

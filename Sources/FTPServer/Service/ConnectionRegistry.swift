@@ -13,7 +13,7 @@ package final class ConnectionRegistry: Sendable {
     private struct State {
         var total = 0
         var perAddress: [String: Int] = [:]
-        var channels: [ObjectIdentifier: any Channel] = [:]
+        var channels: [ObjectIdentifier: (channel: any Channel, address: String)] = [:]
         var shuttingDown = false
     }
 
@@ -34,16 +34,16 @@ package final class ConnectionRegistry: Sendable {
             if state.perAddress[address, default: 0] >= self.maximumPerAddress { return .tooManyFromAddress }
             state.total += 1
             state.perAddress[address, default: 0] += 1
-            state.channels[ObjectIdentifier(channel)] = channel
+            state.channels[ObjectIdentifier(channel)] = (channel, address)
             return nil
         }
     }
 
     /// Counts a connection out.
     package func release(_ channel: any Channel) {
-        let address = channel.remoteAddress?.normalizedIPAddress ?? "?"
+        // The address recorded at admission: a closed channel no longer knows its remote address.
         self.state.withLock { state in
-            guard state.channels.removeValue(forKey: ObjectIdentifier(channel)) != nil else { return }
+            guard let address = state.channels.removeValue(forKey: ObjectIdentifier(channel))?.address else { return }
             state.total -= 1
             let remaining = state.perAddress[address, default: 1] - 1
             state.perAddress[address] = remaining > 0 ? remaining : nil
@@ -54,7 +54,7 @@ package final class ConnectionRegistry: Sendable {
     package func beginShutdown() -> [any Channel] {
         self.state.withLock { state in
             state.shuttingDown = true
-            return Array(state.channels.values)
+            return state.channels.values.map(\.channel)
         }
     }
 

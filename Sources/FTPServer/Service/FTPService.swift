@@ -119,8 +119,8 @@ public struct FTPService: Service {
                     "ftp.reason": "\(refusal)",
                 ]
             )
-            try? await connection.executeThenClose { _, outbound in
-                try await outbound.write(FTPReply(421, text))
+            try? await connection.executeThenClose { _, _ in
+                try await ReplyWriter(channel: connection.channel).write(FTPReply(421, text))
             }
             return
         }
@@ -140,14 +140,14 @@ public struct FTPService: Service {
         )
         try sync.addHandler(MessageToByteHandler(FTPReplyEncoder()))
         try sync.addHandler(IdleStateHandler(readTimeout: TimeAmount(configuration.timeouts.idle)))
-        try sync.addHandler(ControlIdleHandler(transfers: transfers))
+        try sync.addHandler(ControlIdleHandler(transfers: transfers, timeout: TimeAmount(configuration.timeouts.idle)))
         let asyncChannel = try ControlConnection.ControlChannel(
             wrappingChannelSynchronously: channel,
             configuration: .init(
                 backPressureStrategy: .init(lowWatermark: 2, highWatermark: 4),
                 isOutboundHalfClosureEnabled: false,
                 inboundType: ControlEvent.self,
-                outboundType: FTPReply.self
+                outboundType: Never.self
             )
         )
         return AcceptedControlChannel(asyncChannel: asyncChannel, transfers: transfers)
