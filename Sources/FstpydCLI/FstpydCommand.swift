@@ -129,9 +129,9 @@ public struct FstpydCommand: AsyncParsableCommand {
             throw StartupError(
                 "cannot listen on \(settings.configuration.host):\(settings.configuration.port): \(reason)"
             )
-        } catch let error as SocketAddressError {
-            throw StartupError("cannot listen on '\(settings.configuration.host)': \(error)")
-        } catch let error as ServiceGroupError {
+        } catch let error as SocketAddressError.UnknownHost {
+            throw StartupError("cannot listen on '\(error.host)': not an address or a known host name")
+        } catch {
             throw StartupError("\(error)")
         }
     }
