@@ -90,6 +90,7 @@ let package = Package(
         .testTarget(
             name: "FTPInteropTests",
             dependencies: ["FTPServer", "FTPServerTesting", "VirtualFS"],
+            exclude: ["Clients"],
             swiftSettings: swiftSettings
         ),
     ],

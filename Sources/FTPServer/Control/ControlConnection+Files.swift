@@ -44,7 +44,7 @@ extension ControlConnection {
                 "Opening \(ascii ? "ASCII" : "BINARY") mode data connection for \(FTPPath.name(of: path)) (\(size - offset) bytes)."
             )
         )
-        let outcome = await self.runTransfer("RETR \(path)", on: data) { _, sender, transfers in
+        let outcome = await self.runTransfer("RETR \(path)", on: data, sending: true) { _, sender, transfers in
             if !ascii, data.supportsFileRegions, let source = reader.sendfileSource {
                 guard source.end > source.offset else { return }
                 let region = FileRegion(
@@ -137,7 +137,7 @@ extension ControlConnection {
         }
         let ascii = self.session.transferType == .ascii
         await self.reply(FTPReply(150, preliminary ?? "Ok to send data."))
-        var outcome = await self.runTransfer("STOR \(path)", on: data) { inbound, _, transfers in
+        var outcome = await self.runTransfer("STOR \(path)", on: data, sending: false) { inbound, _, transfers in
             var converter = ASCIIConverter.FromNetwork()
             for try await chunk in inbound {
                 transfers.addBytes(chunk.readableBytes)
@@ -168,9 +168,13 @@ extension ControlConnection {
     }
 
     /// Runs a transfer's body with the data connection registered for ABOR/STAT, then closes the connection.
+    ///
+    /// A download (`sending`) ends with a half-close, so the client sees the end of the data at once; the server does
+    /// not wait for the client's own close, because many clients read the 226 before they close the data socket.
     func runTransfer(
         _ description: String,
         on data: DataConnection,
+        sending: Bool,
         _ body: (NIOAsyncChannelInboundStream<ByteBuffer>, inout DataConnection.Sender, TransferControl) async throws
             -> Void
     ) async -> TransferOutcome {
@@ -181,6 +185,9 @@ extension ControlConnection {
             try await data.asyncChannel.executeThenClose { inbound, _ in
                 var sender = data.makeSender()
                 try await body(inbound, &sender, transfers)
+                if sending {
+                    await data.finishSending()
+                }
             }
         } catch let error as StorageError {
             outcome = .storageFailed(error.underlying)

@@ -41,6 +41,12 @@ package struct DataConnection: Sendable {
         return try Channel(wrappingChannelSynchronously: channel, configuration: Self.asyncConfiguration)
     }
 
+    /// Shuts the connection down for writing once every byte is written, so the client reads the end of the data.
+    /// Nothing here fails a transfer: a client that closed first has simply finished early.
+    package func finishSending() async {
+        try? await self.channel.close(mode: .output)
+    }
+
     /// A sender with a window of `window` writes in flight.
     package func makeSender(window: Int = 4) -> Sender {
         Sender(channel: self.channel, window: window)
