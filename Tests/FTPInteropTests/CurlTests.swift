@@ -53,7 +53,10 @@ struct CurlTests {
             let local = scratch.url.appendingPathComponent("upload.bin")
             try data.write(to: local)
 
-            let upload = try await curl.run(port, ["-T", local.path, Curl.url(port, "up.bin")] + transfer.mode.arguments)
+            let upload = try await curl.run(
+                port,
+                ["-T", local.path, Curl.url(port, "up.bin")] + transfer.mode.arguments
+            )
             #expect(upload.status == 0, "curl upload (\(transfer)): \(upload.summary)")
             let stored = try Data(contentsOf: fixture.url("up.bin"))
             #expect(stored == data, "uploaded file on disk: \(TestData.difference(stored, data))")
@@ -93,7 +96,10 @@ struct CurlTests {
             try data.prefix(cut).write(to: fixture.url("uploads/resume-up.bin"))
             let local = scratch.url.appendingPathComponent("full.bin")
             try data.write(to: local)
-            let upload = try await curl.run(port, ["-C", "-", "-T", local.path, Curl.url(port, "uploads/resume-up.bin")])
+            let upload = try await curl.run(
+                port,
+                ["-C", "-", "-T", local.path, Curl.url(port, "uploads/resume-up.bin")]
+            )
             #expect(upload.status == 0, "curl -C - -T upload: \(upload.summary)")
             let stored = try Data(contentsOf: fixture.url("uploads/resume-up.bin"))
             #expect(stored == data, "resumed upload on disk: \(TestData.difference(stored, data))")
@@ -118,7 +124,10 @@ struct CurlTests {
         let curl = try Curl()
         try await Fixture.withServer { fixture, port in
             let names = ["plain.txt", "name with space.txt", "ünïcödé 名前.txt"]
-            try FileManager.default.createDirectory(at: fixture.url("listing/sub dir"), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: fixture.url("listing/sub dir"),
+                withIntermediateDirectories: true
+            )
             for (index, name) in names.enumerated() {
                 try Data(repeating: 65, count: 100 + index).write(to: fixture.url("listing/\(name)"))
             }
@@ -135,18 +144,28 @@ struct CurlTests {
                     #expect(columns.count == 9 && columns[4] == "\(100 + index)", "LIST line for \(name): \(line)")
                 }
             }
-            #expect(lines.contains { $0.hasPrefix("d") && $0.hasSuffix(" sub dir") }, "LIST lacks the directory: \(lines)")
+            #expect(
+                lines.contains { $0.hasPrefix("d") && $0.hasSuffix(" sub dir") },
+                "LIST lacks the directory: \(lines)"
+            )
 
             let short = try await curl.run(port, ["--list-only", Curl.url(port, "listing/")])
             #expect(short.status == 0, "curl --list-only: \(short.summary)")
-            let listed = Set(short.standardOutput.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).map(String.init))
+            let listed = Set(
+                short.standardOutput.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).map(
+                    String.init
+                )
+            )
             #expect(listed == Set(names + ["sub dir"]), "NLST names")
 
             // The root listing through a percent-encoded non-ASCII directory URL.
             try FileManager.default.createDirectory(at: fixture.url("ärger dir"), withIntermediateDirectories: true)
             try Data("x".utf8).write(to: fixture.url("ärger dir/ß.txt"))
             let nested = try await curl.run(port, ["--list-only", Curl.url(port, "ärger dir/")])
-            #expect(nested.status == 0 && nested.standardOutput.contains("ß.txt"), "listing of 'ärger dir/': \(nested.summary)")
+            #expect(
+                nested.status == 0 && nested.standardOutput.contains("ß.txt"),
+                "listing of 'ärger dir/': \(nested.summary)"
+            )
         }
     }
 
@@ -203,7 +222,10 @@ struct CurlTests {
             #expect(mkdir.status == 0 && mkdir.standardOutput.contains("made by quote"), "-Q MKD: \(mkdir.summary)")
 
             let failing = try await curl.run(port, ["--list-only", "-Q", "DELE no-such-file.txt", root])
-            #expect(failing.status == 21, "-Q DELE of a missing file: curl's quote error (21) expected: \(failing.summary)")
+            #expect(
+                failing.status == 21,
+                "-Q DELE of a missing file: curl's quote error (21) expected: \(failing.summary)"
+            )
         }
     }
 
@@ -245,9 +267,20 @@ struct CurlTests {
                 password: Fixture.bobPassword
             )
             #expect(upload.status == 25, "bob's upload: curl's upload-failed (25) expected: \(upload.summary)")
-            #expect(!FileManager.default.fileExists(atPath: fixture.url("bob.txt").path), "bob's refused upload left a file")
-            let read = try await curl.run(port, [Curl.url(port, "pub/readme.txt")], user: "bob", password: Fixture.bobPassword)
-            #expect(read.status == 0 && read.standardOutput == Fixture.readmeText, "bob reads pub/readme.txt: \(read.summary)")
+            #expect(
+                !FileManager.default.fileExists(atPath: fixture.url("bob.txt").path),
+                "bob's refused upload left a file"
+            )
+            let read = try await curl.run(
+                port,
+                [Curl.url(port, "pub/readme.txt")],
+                user: "bob",
+                password: Fixture.bobPassword
+            )
+            #expect(
+                read.status == 0 && read.standardOutput == Fixture.readmeText,
+                "bob reads pub/readme.txt: \(read.summary)"
+            )
 
             for path in ["../secret.txt", "%2e%2e/secret.txt", "%2F..%2Fsecret.txt"] {
                 let escape = try await curl.run(
@@ -257,7 +290,10 @@ struct CurlTests {
                     password: Fixture.carolPassword
                 )
                 #expect(escape.status != 0, "carol fetching \(path): \(escape.summary)")
-                #expect(!escape.standardOutput.contains(Fixture.secretText), "carol read the file outside her home via \(path)")
+                #expect(
+                    !escape.standardOutput.contains(Fixture.secretText),
+                    "carol read the file outside her home via \(path)"
+                )
             }
         }
     }

@@ -61,10 +61,16 @@ struct LftpTests {
             ]
             for (path, size) in files {
                 let url = source.appendingPathComponent(path)
-                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(
+                    at: url.deletingLastPathComponent(),
+                    withIntermediateDirectories: true
+                )
                 try TestData.random(size).write(to: url)
             }
-            try FileManager.default.createDirectory(at: source.appendingPathComponent("empty dir"), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: source.appendingPathComponent("empty dir"),
+                withIntermediateDirectories: true
+            )
             let expected = try TestData.tree(at: source)
             let copy = scratch.url.appendingPathComponent("copy", isDirectory: true)
 
@@ -80,9 +86,15 @@ struct LftpTests {
             )
             #expect(result.status == 0, "lftp mirror: \(result.summary)")
             let uploaded = try TestData.tree(at: fixture.url("tree"))
-            #expect(uploaded == expected, "mirror -R: the served tree differs: \(Self.treeDifference(uploaded, expected))")
+            #expect(
+                uploaded == expected,
+                "mirror -R: the served tree differs: \(Self.treeDifference(uploaded, expected))"
+            )
             let downloaded = try TestData.tree(at: copy)
-            #expect(downloaded == expected, "mirror back: the local copy differs: \(Self.treeDifference(downloaded, expected))")
+            #expect(
+                downloaded == expected,
+                "mirror back: the local copy differs: \(Self.treeDifference(downloaded, expected))"
+            )
             let output = result.standardOutput
             for name in ["top.txt", "empty.bin", "one.bin", "dir with space", "empty dir"] {
                 #expect(output.contains(name), "cls -l tree/ lacks \(name):\n\(output)")
@@ -122,11 +134,20 @@ struct LftpTests {
             #expect(result.status == 0, "lftp file management: \(result.summary)")
             let names = Set(try FileManager.default.contentsOfDirectory(atPath: fixture.url("work").path))
             #expect(names == ["renamed ✓.txt", "moved-x"], "work/ holds \(names)")
-            #expect(FileManager.default.fileExists(atPath: fixture.url("work/moved-x/y/z").path), "mkdir -p x/y/z then mv")
+            #expect(
+                FileManager.default.fileExists(atPath: fixture.url("work/moved-x/y/z").path),
+                "mkdir -p x/y/z then mv"
+            )
             #expect(result.standardOutput.contains("renamed ✓.txt"), "cls -1: \(result.standardOutput)")
 
             // A refused command makes lftp fail (cmd:fail-exit): bob may not delete.
-            let refused = try await lftp.run(port, home: scratch, user: "bob", password: Fixture.bobPassword, "rm secret.txt")
+            let refused = try await lftp.run(
+                port,
+                home: scratch,
+                user: "bob",
+                password: Fixture.bobPassword,
+                "rm secret.txt"
+            )
             #expect(refused.status != 0, "bob's rm: \(refused.summary)")
             #expect(FileManager.default.fileExists(atPath: fixture.url("secret.txt").path), "bob's rm removed the file")
         }

@@ -59,13 +59,19 @@ struct FstpydCLITests {
         var testDescription: String { self.name }
 
         static func standard(_ port: Int, _ passive: Int, _ extra: [String]) -> [String] {
-            ["--address", "127.0.0.1", "--port", "\(port)", "--passive-ports-lower", "\(passive)",
-             "--passive-ports-upper", "\(passive)"] + extra
+            [
+                "--address", "127.0.0.1", "--port", "\(port)", "--passive-ports-lower", "\(passive)",
+                "--passive-ports-upper", "\(passive)",
+            ] + extra
         }
     }
 
     static let startupErrors: [StartupErrorCase] = [
-        .init(name: "unknown URL scheme", arguments: { StartupErrorCase.standard($0, $1, ["nope://x"]) }, mentions: ["nope"]),
+        .init(
+            name: "unknown URL scheme",
+            arguments: { StartupErrorCase.standard($0, $1, ["nope://x"]) },
+            mentions: ["nope"]
+        ),
         .init(
             name: "osfs root missing",
             arguments: { StartupErrorCase.standard($0, $1, ["osfs://./does-not-exist"]) },
@@ -73,7 +79,9 @@ struct FstpydCLITests {
         ),
         .init(
             name: "explicit credentials file missing",
-            arguments: { StartupErrorCase.standard($0, $1, ["--credentials", "missing-users.txt", "osfs://./served"]) },
+            arguments: {
+                StartupErrorCase.standard($0, $1, ["--credentials", "missing-users.txt", "osfs://./served"])
+            },
             mentions: ["missing-users.txt"]
         ),
         .init(
@@ -109,16 +117,21 @@ struct FstpydCLITests {
         .init(
             name: "passive lower above upper",
             arguments: { port, _ in
-                ["--address", "127.0.0.1", "--port", "\(port)", "--passive-ports-lower", "6000",
-                 "--passive-ports-upper", "5000", "osfs://./served"]
+                [
+                    "--address", "127.0.0.1", "--port", "\(port)", "--passive-ports-lower", "6000",
+                    "--passive-ports-upper", "5000", "osfs://./served",
+                ]
             },
             mentions: ["6000", "5000"]
         ),
         .init(
             name: "non-numeric FSTPY_PORT",
             arguments: { _, passive in
-                ["--address", "127.0.0.1", "--passive-ports-lower", "\(passive)", "--passive-ports-upper", "\(passive)",
-                 "osfs://./served"]
+                [
+                    "--address", "127.0.0.1", "--passive-ports-lower", "\(passive)", "--passive-ports-upper",
+                    "\(passive)",
+                    "osfs://./served",
+                ]
             },
             environment: ["FSTPY_PORT": "abc"],
             mentions: ["FSTPY_PORT", "abc"]
@@ -126,8 +139,10 @@ struct FstpydCLITests {
         .init(
             name: "port out of range",
             arguments: { _, passive in
-                ["--address", "127.0.0.1", "--port", "70000", "--passive-ports-lower", "\(passive)",
-                 "--passive-ports-upper", "\(passive)", "osfs://./served"]
+                [
+                    "--address", "127.0.0.1", "--port", "70000", "--passive-ports-lower", "\(passive)",
+                    "--passive-ports-upper", "\(passive)", "osfs://./served",
+                ]
             },
             mentions: ["70000"]
         ),
@@ -144,8 +159,10 @@ struct FstpydCLITests {
         .init(
             name: "listen address that is not an address",
             arguments: { port, passive in
-                ["--address", "999.1.2.3", "--port", "\(port)", "--passive-ports-lower", "\(passive)",
-                 "--passive-ports-upper", "\(passive)", "osfs://./served"]
+                [
+                    "--address", "999.1.2.3", "--port", "\(port)", "--passive-ports-lower", "\(passive)",
+                    "--passive-ports-upper", "\(passive)", "osfs://./served",
+                ]
             },
             mentions: ["999.1.2.3"]
         ),
@@ -170,7 +187,10 @@ struct FstpydCLITests {
         )
         let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: true)
         #expect(result.status != nil, "fstpyd did not exit within 20 s (\(failure.name)); stderr: \(result.stderr)")
-        #expect(result.status == 1, "exit status \(String(describing: result.status)), expected 1; stderr: \(result.stderr)")
+        #expect(
+            result.status == 1,
+            "exit status \(String(describing: result.status)), expected 1; stderr: \(result.stderr)"
+        )
         #expect(lines.count == 1, "stderr should be exactly one line, got \(lines.count):\n\(result.stderr)")
         #expect(lines.first?.hasPrefix("fstpyd: error: ") == true, "stderr: \(result.stderr)")
         for text in failure.mentions {
@@ -187,10 +207,15 @@ struct FstpydCLITests {
         defer { directory.remove() }
         for arguments in [["--port", "abc"], ["--no-such-flag"], ["--max-connections", "-5"]] {
             let result = try await runFstpyd(arguments, in: directory)
-            #expect(result.status != nil && result.status != 0, "fstpyd \(arguments): status \(String(describing: result.status))")
+            #expect(
+                result.status != nil && result.status != 0,
+                "fstpyd \(arguments): status \(String(describing: result.status))"
+            )
             #expect(!result.stderr.contains("Fatal error"), "fstpyd \(arguments) crashed: \(result.stderr)")
-            #expect(!FileManager.default.fileExists(atPath: directory.path("ftp-root").path),
-                    "fstpyd \(arguments) started a first run instead of refusing the flag")
+            #expect(
+                !FileManager.default.fileExists(atPath: directory.path("ftp-root").path),
+                "fstpyd \(arguments) started a first run instead of refusing the flag"
+            )
         }
     }
 
@@ -224,10 +249,16 @@ struct FstpydCLITests {
         child.signal(signal)
         let status = await child.waitForExit(timeout: .seconds(10))
         #expect(status != nil, "fstpyd did not stop within 10 s of signal \(signal): \(child.summary)")
-        #expect(status == 0, "fstpyd's exit status after signal \(signal): \(String(describing: status)): \(child.summary)")
+        #expect(
+            status == 0,
+            "fstpyd's exit status after signal \(signal): \(String(describing: status)): \(child.summary)"
+        )
     }
 
-    @Test("fstpyd first run: creates ./ftp-root, prints a password once, serves it, stops on SIGTERM", .timeLimit(.minutes(2)))
+    @Test(
+        "fstpyd first run: creates ./ftp-root, prints a password once, serves it, stops on SIGTERM",
+        .timeLimit(.minutes(2))
+    )
     func firstRun() async throws {
         let directory = try WorkingDirectory()
         defer { directory.remove() }
@@ -287,7 +318,11 @@ struct FstpydCLITests {
         .init(url: { _ in "mem://" }, label: "mem://", onDisk: nil),
     ]
 
-    @Test("fstpyd with credentials.txt: an MD5 user serves a URL, with the --banner greeting", .timeLimit(.minutes(1)), arguments: servedURLs)
+    @Test(
+        "fstpyd with credentials.txt: an MD5 user serves a URL, with the --banner greeting",
+        .timeLimit(.minutes(1)),
+        arguments: servedURLs
+    )
     func credentialsAndBanner(_ served: ServedURLCase) async throws {
         let directory = try WorkingDirectory()
         defer { directory.remove() }
@@ -310,7 +345,10 @@ struct FstpydCLITests {
             #expect(stored.hasPrefix("226"), "STOR: \(stored)")
             #expect(try ftp.names().contains("dave.txt"), "NLST")
             if let onDisk = served.onDisk {
-                #expect(try Data(contentsOf: directory.path("\(onDisk)/dave.txt")) == payload, "\(onDisk)/dave.txt on disk")
+                #expect(
+                    try Data(contentsOf: directory.path("\(onDisk)/dave.txt")) == payload,
+                    "\(onDisk)/dave.txt on disk"
+                )
             } else {
                 let files = try FileManager.default.contentsOfDirectory(atPath: directory.path("served").path)
                 #expect(files.isEmpty, "mem:// wrote to disk: \(files)")
@@ -332,15 +370,34 @@ struct FstpydCLITests {
     }
 
     static let precedence: [PrecedenceCase] = [
-        .init(label: "flag wins over FSTPY_BANNER", bannerFlag: "from the flag", bannerVariable: "from the variable",
-              expected: "from the flag", portFromEnvironment: false),
-        .init(label: "FSTPY_BANNER alone, port from FSTPY_PORT", bannerFlag: nil, bannerVariable: "from the variable",
-              expected: "from the variable", portFromEnvironment: true),
-        .init(label: "the default banner", bannerFlag: nil, bannerVariable: nil,
-              expected: "FsTPy FTP server ready.", portFromEnvironment: false),
+        .init(
+            label: "flag wins over FSTPY_BANNER",
+            bannerFlag: "from the flag",
+            bannerVariable: "from the variable",
+            expected: "from the flag",
+            portFromEnvironment: false
+        ),
+        .init(
+            label: "FSTPY_BANNER alone, port from FSTPY_PORT",
+            bannerFlag: nil,
+            bannerVariable: "from the variable",
+            expected: "from the variable",
+            portFromEnvironment: true
+        ),
+        .init(
+            label: "the default banner",
+            bannerFlag: nil,
+            bannerVariable: nil,
+            expected: "FsTPy FTP server ready.",
+            portFromEnvironment: false
+        ),
     ]
 
-    @Test("fstpyd flags win over FSTPY_ variables; variables work alone", .timeLimit(.minutes(1)), arguments: precedence)
+    @Test(
+        "fstpyd flags win over FSTPY_ variables; variables work alone",
+        .timeLimit(.minutes(1)),
+        arguments: precedence
+    )
     func flagsAndVariables(_ precedence: PrecedenceCase) async throws {
         let directory = try WorkingDirectory()
         defer { directory.remove() }
@@ -383,7 +440,11 @@ struct FstpydCLITests {
         let port = try Loopback.freePort()
         let passive = try Loopback.freePort()
         try await Self.withDaemon(
-            StartupErrorCase.standard(port, passive, ["--plain-passwords", "--credentials", "users.txt", "osfs://./served"]),
+            StartupErrorCase.standard(
+                port,
+                passive,
+                ["--plain-passwords", "--credentials", "users.txt", "osfs://./served"]
+            ),
             in: directory,
             port: port
         ) { child in
@@ -424,7 +485,10 @@ struct FstpydCLITests {
             #expect(goodbye.hasPrefix("421"), "an open session at SIGTERM: \(goodbye)")
             #expect(try ftp.readReply() == "", "the session should be closed after the 421")
             let status = await child.waitForExit(timeout: .seconds(10))
-            #expect(status == 0, "exit status after SIGTERM with a session open: \(String(describing: status)): \(child.summary)")
+            #expect(
+                status == 0,
+                "exit status after SIGTERM with a session open: \(String(describing: status)): \(child.summary)"
+            )
             #expect(!Loopback.isListening(port: port), "still listening after exit")
         }
     }

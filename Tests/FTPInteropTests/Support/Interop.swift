@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Finding the real clients these tests drive, and deciding what happens when one is missing.
 ///
@@ -29,7 +30,8 @@ enum Interop {
             let candidate = "\(directory)/\(tool)"
             if access(candidate, X_OK) == 0 {
                 var isDirectory: ObjCBool = false
-                if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue {
+                if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue
+                {
                     return candidate
                 }
             }
@@ -44,7 +46,8 @@ enum Interop {
     /// The tool's path; records a failure naming the tool and throws when it is missing.
     static func tool(_ tool: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
         if let path = path(of: tool) { return path }
-        let reason = Interop.required
+        let reason =
+            Interop.required
             ? "CI or FSTPY_REQUIRE_INTEROP is set, so this interop test must run"
             : "this interop test cannot run"
         Issue.record(

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Small blocking IPv4 loopback sockets: free ports, a held port, and a minimal FTP client (so these tests need no
 /// external tool). Every socket has a receive and send timeout.
@@ -22,9 +23,9 @@ enum Loopback {
     /// Makes an IPv4 TCP socket with timeouts.
     static func makeSocket(timeout: Int = 15) throws -> Int32 {
         #if canImport(Glibc)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
-        let fd = socket(AF_INET, SOCK_STREAM, 0)
+            let fd = socket(AF_INET, SOCK_STREAM, 0)
         #endif
         guard fd >= 0 else { throw SocketError(description: "socket() failed: errno \(errno)") }
         var value = timeval(tv_sec: timeout, tv_usec: 0)
