@@ -79,6 +79,11 @@ let package = Package(
             dependencies: ["FstpydCLI"],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "FTPProtocolFuzzer",
+            dependencies: ["FTPProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "FTPProtocolTests", dependencies: ["FTPProtocol"], swiftSettings: swiftSettings),
         .testTarget(name: "VirtualFSTests", dependencies: ["VirtualFS"], swiftSettings: swiftSettings),
         .testTarget(
