@@ -144,6 +144,13 @@ struct StartupError: Error {
 }
 
 extension FstpydCommand {
+    /// Makes NIO's event loops Swift concurrency's global executor, so that a session task resumes on the event loop
+    /// that read its command or its data instead of hopping to another pool of threads and back for every read and
+    /// reply. Call once, from `main.swift`, before anything else runs.
+    public static func adoptEventLoopsAsGlobalExecutor() {
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    }
+
     /// Parses the command line and runs the daemon. `main.swift` calls this rather than `main()`, which top-level
     /// code resolves to ArgumentParser's synchronous overload.
     public static func runFromCommandLine() async {

@@ -20,7 +20,11 @@ package struct ServerContext: Sendable {
 /// channel, so a client that floods commands is held back by TCP, not buffered); while a transfer runs it answers
 /// ABOR (closing the data connection), STAT and NOOP itself. The session task runs every command, transfers
 /// included, in order, and owns all session state.
-package final class ControlConnection {
+///
+/// `@unchecked Sendable`: the state is only ever touched by one task at a time. The session loop hands the connection
+/// to a child task per command and waits for that task before it reads the next command; the reader task only uses
+/// the `Sendable` members it was given (`transfers`, `outbound`).
+package final class ControlConnection: @unchecked Sendable {
     package typealias ControlChannel = NIOAsyncChannel<ControlEvent, Never>
 
     let context: ServerContext
@@ -93,7 +97,14 @@ package final class ControlConnection {
                 await Self.readCommands(inbound, into: commands, transfers: transfers, outbound: outbound)
             }
             for await event in commands {
-                if await !self.handle(event) { break }
+                // Each command runs in a child task of its own. A task keeps the memory its deepest call needed
+                // until it ends; run in the session's own task, one login or listing would leave kilobytes of
+                // frames behind in every idle session.
+                let goOn = await withTaskGroup(of: Bool.self) { commandGroup in
+                    commandGroup.addTask { await self.handle(event) }
+                    return await commandGroup.next() ?? false
+                }
+                if !goOn { break }
             }
             // Stop the reader (it may be waiting on the client) and let it finish.
             commands.finish()

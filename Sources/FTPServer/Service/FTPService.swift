@@ -62,6 +62,11 @@ public struct FTPService: Service {
             // Urgent data inline: a client's "ABOR" sent with MSG_OOB (Python's ftplib) must not lose a byte.
             .childChannelOption(.socketOption(.init(rawValue: SO_OOBINLINE)), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            // Command lines are short: small receive buffers, since an idle session keeps its last one for reuse.
+            .childChannelOption(
+                .recvAllocator,
+                value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 16 * 1024)
+            )
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try Self.setUpControlChannel(channel, configuration: configuration)
