@@ -17,6 +17,9 @@ package final class TransferControl: Sendable {
         var aborted = false
         var description = ""
         var bytes: Int64 = 0
+        /// Bumped while the transfer waits on purpose (bandwidth pacing), so that the stalled-transfer watchdog
+        /// does not take our own wait for a stalled client.
+        var pacingTicks: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -57,6 +60,16 @@ package final class TransferControl: Sendable {
         guard let channel else { return false }
         channel.close(promise: nil)
         return true
+    }
+
+    /// The transfer is waiting on purpose (bandwidth pacing): not stalled.
+    package func noteProgress() {
+        self.state.withLock { $0.pacingTicks &+= 1 }
+    }
+
+    /// What the stalled-transfer watchdog compares from one look to the next: bytes moved and pacing waits.
+    package var progressMark: (bytes: Int64, pacingTicks: UInt64) {
+        self.state.withLock { ($0.bytes, $0.pacingTicks) }
     }
 
     package func addBytes(_ count: Int) {
@@ -100,9 +113,14 @@ package final class ControlIdleHandler: ChannelDuplexHandler {
         let reply = FTPReply(421, "Control connection timed out.")
         let written = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(self.wrapOutboundOut(reply), promise: written)
-        let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+        let channel = context.channel
+        // Close once the 421 is out, or after a bounded wait when the client does not read it either.
+        let fallback = context.eventLoop.scheduleTask(in: min(self.timeout, .seconds(10))) {
+            channel.close(promise: nil)
+        }
         written.futureResult.whenComplete { _ in
-            boundContext.value.close(promise: nil)
+            fallback.cancel()
+            channel.close(promise: nil)
         }
     }
 }
