@@ -93,13 +93,22 @@ let package = Package(
         .testTarget(name: "VirtualFSTests", dependencies: ["VirtualFS"], swiftSettings: swiftSettings),
         .testTarget(
             name: "FTPServerTests",
-            dependencies: ["FTPServer", "FTPServerTesting", .product(name: "NIOEmbedded", package: "swift-nio")],
+            dependencies: [
+                "FTPServer", "FTPServerTesting", .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "FstpydCLITests", dependencies: ["FstpydCLI"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FstpydCLITests",
+            dependencies: ["FstpydCLI", "FTPServer"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "FTPInteropTests",
-            dependencies: ["FTPServer", "FTPServerTesting", "VirtualFS"],
+            dependencies: [
+                "FTPServer", "FTPServerTesting", "VirtualFS", .product(name: "Logging", package: "swift-log"),
+            ],
             exclude: ["Clients"],
             swiftSettings: swiftSettings
         ),
