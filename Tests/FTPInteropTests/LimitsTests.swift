@@ -38,8 +38,8 @@ struct LimitsTests {
     )
     func loginDelay() async throws {
         try await Self.run("login-delay") {
-            $0.timeouts.failedLoginDelay = .milliseconds(200)
-            $0.timeouts.maximumFailedLoginDelay = .milliseconds(500)
+            $0.timeouts.failedLoginDelay = .milliseconds(300)
+            $0.timeouts.maximumFailedLoginDelay = .milliseconds(800)
             $0.limits.maximumLoginAttempts = 10
             $0.loginBan = nil
         }
@@ -109,7 +109,7 @@ struct LimitsTests {
     )
     func asciiDownloadRate() async throws {
         try await Self.run("rate-download-ascii") {
-            $0.bandwidth.maximumDownloadRate = 256 << 10
+            $0.bandwidth.maximumDownloadRate = 128 << 10
             $0.timeouts.stalledTransfer = .seconds(1)
         }
     }

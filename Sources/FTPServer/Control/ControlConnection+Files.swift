@@ -76,8 +76,7 @@ extension ControlConnection {
                 }
                 guard let chunk else { break }
                 let out = ascii ? converter.convert(chunk) : chunk
-                try await self.bandwidth.download.pace(out.readableBytes, for: transfers)
-                try await sender.send(out)
+                try await self.bandwidth.download.send(out, for: transfers) { try await sender.send($0) }
                 transfers.addBytes(out.readableBytes)
             }
             try await sender.finish()

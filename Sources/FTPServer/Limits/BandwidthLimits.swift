@@ -63,6 +63,29 @@ package struct BandwidthThrottle: Sendable {
     }
 }
 
+extension BandwidthThrottle {
+    /// Sends `buffer` through `send` in pieces of ``sliceSize``, each paced before it goes, so that a large buffer
+    /// under a small limit is spread out rather than sent in one burst after one long wait. Unlimited: one piece,
+    /// no wait. (Slices share the buffer's storage: nothing is copied.)
+    package func send(
+        _ buffer: ByteBuffer,
+        for transfer: TransferControl,
+        through send: (ByteBuffer) async throws -> Void
+    ) async throws {
+        let slice = self.sliceSize
+        guard buffer.readableBytes > slice else {
+            try await self.pace(buffer.readableBytes, for: transfer)
+            try await send(buffer)
+            return
+        }
+        var rest = buffer
+        while let piece = rest.readSlice(length: min(slice, rest.readableBytes)), piece.readableBytes > 0 {
+            try await self.pace(piece.readableBytes, for: transfer)
+            try await send(piece)
+        }
+    }
+}
+
 /// The throttles of one session: downloads and uploads.
 package struct SessionBandwidth: Sendable {
     package var download: BandwidthThrottle
