@@ -1,4 +1,5 @@
 import FTPProtocol
+import Logging
 import NIOCore
 import Synchronization
 
@@ -97,10 +98,12 @@ package final class ControlIdleHandler: ChannelDuplexHandler {
 
     private let transfers: TransferControl
     private let timeout: TimeAmount
+    private let logger: Logger?
 
-    package init(transfers: TransferControl, timeout: TimeAmount) {
+    package init(transfers: TransferControl, timeout: TimeAmount, logger: Logger? = nil) {
         self.transfers = transfers
         self.timeout = timeout
+        self.logger = logger
     }
 
     package func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -111,6 +114,10 @@ package final class ControlIdleHandler: ChannelDuplexHandler {
         // Not idle while a transfer runs, nor within one timeout of its end (the idle event comes again later).
         guard !self.transfers.snapshot.isActive, !self.transfers.endedWithin(self.timeout) else { return }
         let reply = FTPReply(421, "Control connection timed out.")
+        self.logger?.info(
+            "idle timeout: closing the control connection",
+            metadata: ["ftp.reply": "421", "ftp.timeout": "\(self.timeout.nanoseconds / 1_000_000_000)s"]
+        )
         let written = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(self.wrapOutboundOut(reply), promise: written)
         let channel = context.channel

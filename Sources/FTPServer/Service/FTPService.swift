@@ -68,7 +68,7 @@ public struct FTPService: Service {
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try Self.setUpControlChannel(channel, configuration: configuration)
+                    try Self.setUpControlChannel(channel, configuration: configuration, logger: context.logger)
                 }
             }
         guard let address = server.channel.localAddress else {
@@ -157,7 +157,8 @@ public struct FTPService: Service {
     /// The control pipeline: line framing with its limit, reply encoding, the idle timeout; then the async session.
     private static func setUpControlChannel(
         _ channel: any Channel,
-        configuration: Configuration
+        configuration: Configuration,
+        logger: Logger
     ) throws -> AcceptedControlChannel {
         let sync = channel.pipeline.syncOperations
         let transfers = TransferControl()
@@ -166,7 +167,13 @@ public struct FTPService: Service {
         )
         try sync.addHandler(MessageToByteHandler(FTPReplyEncoder()))
         try sync.addHandler(IdleStateHandler(readTimeout: TimeAmount(configuration.timeouts.idle)))
-        try sync.addHandler(ControlIdleHandler(transfers: transfers, timeout: TimeAmount(configuration.timeouts.idle)))
+        try sync.addHandler(
+            ControlIdleHandler(
+                transfers: transfers,
+                timeout: TimeAmount(configuration.timeouts.idle),
+                logger: logger.with(client: channel)
+            )
+        )
         let asyncChannel = try ControlConnection.ControlChannel(
             wrappingChannelSynchronously: channel,
             configuration: .init(
