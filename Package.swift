@@ -24,6 +24,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
+        // JSON configuration files (its default trait; YAML would add Yams to the build).
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
     ],
     targets: [
         .target(
@@ -71,6 +74,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -88,13 +93,22 @@ let package = Package(
         .testTarget(name: "VirtualFSTests", dependencies: ["VirtualFS"], swiftSettings: swiftSettings),
         .testTarget(
             name: "FTPServerTests",
-            dependencies: ["FTPServer", "FTPServerTesting", .product(name: "NIOEmbedded", package: "swift-nio")],
+            dependencies: [
+                "FTPServer", "FTPServerTesting", .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "FstpydCLITests", dependencies: ["FstpydCLI"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FstpydCLITests",
+            dependencies: ["FstpydCLI", "FTPServer"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "FTPInteropTests",
-            dependencies: ["FTPServer", "FTPServerTesting", "VirtualFS"],
+            dependencies: [
+                "FTPServer", "FTPServerTesting", "VirtualFS", .product(name: "Logging", package: "swift-log"),
+            ],
             exclude: ["Clients"],
             swiftSettings: swiftSettings
         ),
