@@ -26,7 +26,13 @@ public struct FstpydCommand: AsyncParsableCommand {
 
             Every option can also come from the environment: FSTPY_HOST, FSTPY_PORT, FSTPY_MASQUERADE, \
             FSTPY_PASSIVE_LOWER, FSTPY_PASSIVE_UPPER, FSTPY_CREDENTIALS, FSTPY_KEYFILE, FSTPY_CRTFILE, FSTPY_BANNER, \
-            FSTPY_MAX_CONNECTIONS, FSTPY_MAX_CONNECTIONS_PER_IP. A flag wins over its variable.
+            FSTPY_MAX_CONNECTIONS, FSTPY_MAX_CONNECTIONS_PER_IP, FSTPY_IMPLICIT_TLS_PORT, FSTPY_TLS_REQUIRED, \
+            FSTPY_TLS_DATA_REQUIRED, FSTPY_TLS_REQUIRE_SESSION_REUSE (1/true/yes/on or 0/false/no/off). A flag wins \
+            over its variable.
+
+            FTPS (AUTH TLS, and implicit TLS on --implicit-tls-port) is offered when server.crt and server.key (or \
+            --crtfile/--keyfile) are present; the first run makes a self-signed certificate in memory. TLS 1.2 and \
+            1.3 only.
             """
     )
 
@@ -57,11 +63,35 @@ public struct FstpydCommand: AsyncParsableCommand {
     @Flag(name: .customLong("plain-passwords"), help: "The credentials file holds plain passwords, not MD5 hashes.")
     public var plainPasswords = false
 
-    @Option(name: [.customShort("k"), .long], help: "TLS private key (PEM). Default: server.key.")
+    @Option(name: [.customShort("k"), .long], help: "TLS private key (PEM, RSA or EC). Default: server.key.")
     public var keyfile: String?
 
-    @Option(name: [.customShort("c"), .long], help: "TLS certificate chain (PEM). Default: server.crt.")
+    @Option(name: [.customShort("c"), .long], help: "TLS certificate chain (PEM, server first). Default: server.crt.")
     public var crtfile: String?
+
+    @Option(
+        name: .customLong("implicit-tls-port"),
+        help: "Also serve implicit FTPS (TLS from connect, data protected) on this port. Default: off."
+    )
+    public var implicitTLSPort: Int?
+
+    @Flag(
+        name: .customLong("tls-required"),
+        help: "Refuse USER/PASS on a control connection without TLS (534/530)."
+    )
+    public var tlsRequired = false
+
+    @Flag(
+        name: .customLong("tls-data-required"),
+        help: "Refuse PROT C and transfers on clear data connections (534/521)."
+    )
+    public var tlsDataRequired = false
+
+    @Flag(
+        name: .customLong("tls-require-session-reuse"),
+        help: "Refuse protected data connections that do not resume the control connection's TLS session (522)."
+    )
+    public var tlsRequireSessionReuse = false
 
     @Option(name: [.customShort("b"), .long], help: "The text of the 220 greeting.")
     public var banner: String?
@@ -100,19 +130,30 @@ public struct FstpydCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "fstpyd")
-        let (fileSystem, authorizer) = try await settings.openStorageAndUsers(logger: logger)
-        if FileManager.default.fileExists(atPath: settings.keyfile)
-            || FileManager.default.fileExists(atPath: settings.crtfile)
-        {
-            logger.warning("this build serves plain FTP only; FTPS is not available yet")
-        }
+        let (fileSystem, authorizer, firstRun) = try await settings.openStorageAndUsers(logger: logger)
+        // The TLS identity new sessions get. SIGHUP handling reloads it with `tlsIdentity?.reload()` (a bad pair
+        // throws and keeps the current one; sessions in progress are not touched).
+        let tlsIdentity = try settings.tlsIdentity(firstRun: firstRun, logger: logger)
+        var configuration = settings.configuration
+        configuration.tls.identity = tlsIdentity
         let service = FTPService(
-            configuration: settings.configuration,
+            configuration: configuration,
             fileSystem: fileSystem,
             authorizer: authorizer,
             logger: logger,
             onServerRunning: { address in
                 logger.info("fstpyd serving \(settings.redactedURL) on \(address.displayText)")
+                if let identity = tlsIdentity?.current {
+                    logger.info(
+                        "FTPS on: AUTH TLS on the control port",
+                        metadata: ["tls.subject": "\(identity.subject)", "tls.sha256": "\(identity.fingerprint)"]
+                    )
+                } else {
+                    logger.info("FTPS off: no usable \(settings.crtfile) and \(settings.keyfile); plain FTP only")
+                }
+            },
+            onImplicitTLSRunning: { address in
+                logger.info("fstpyd serving implicit FTPS on \(address.displayText)")
             }
         )
         let group = ServiceGroup(
@@ -126,9 +167,9 @@ public struct FstpydCommand: AsyncParsableCommand {
             try await group.run()
         } catch let error as IOError {
             let reason = String(cString: strerror(error.errnoCode))
-            throw StartupError(
-                "cannot listen on \(settings.configuration.host):\(settings.configuration.port): \(reason)"
-            )
+            var ports = "\(settings.configuration.port)"
+            if let implicitPort = settings.configuration.tls.implicitPort { ports += " or \(implicitPort)" }
+            throw StartupError("cannot listen on \(settings.configuration.host):\(ports): \(reason)")
         } catch let error as SocketAddressError.UnknownHost {
             throw StartupError("cannot listen on '\(error.host)': not an address or a known host name")
         } catch {

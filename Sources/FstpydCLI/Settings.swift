@@ -15,6 +15,11 @@ struct Settings {
     var plainPasswords: Bool
     var keyfile: String
     var crtfile: String
+    /// TLS was asked for: a key or certificate named (flag or variable), a TLS policy flag, or an implicit port.
+    /// Then a missing or bad pair stops the daemon; otherwise it only turns FTPS off, with a warning.
+    var tlsRequested: Bool
+    /// The key or certificate path was given, not the default.
+    var tlsFilesNamed: Bool
     var logLevel: Logger.Level
 
     /// The embedded default for a first run.
@@ -26,6 +31,15 @@ struct Settings {
             if let flag { return flag }
             if let text = environment[variable], !text.isEmpty { return text }
             return nil
+        }
+        func flag(_ flag: Bool, _ variable: String) throws(StartupError) -> Bool {
+            if flag { return true }
+            guard let text = environment[variable], !text.isEmpty else { return false }
+            switch text.lowercased() {
+            case "1", "true", "yes", "on": return true
+            case "0", "false", "no", "off": return false
+            default: throw StartupError("\(variable)='\(text)' is not a yes/no value (1/true/yes/on or 0/false/no/off)")
+            }
         }
         func number(_ flag: Int?, _ variable: String, _ name: String, in range: ClosedRange<Int>) throws(StartupError)
             -> Int?
@@ -87,8 +101,31 @@ struct Settings {
         self.credentials = credentials ?? "credentials.txt"
         self.credentialsExplicit = credentials != nil
         self.plainPasswords = command.plainPasswords
-        self.keyfile = value(command.keyfile, "FSTPY_KEYFILE") ?? "server.key"
-        self.crtfile = value(command.crtfile, "FSTPY_CRTFILE") ?? "server.crt"
+        let keyfile = value(command.keyfile, "FSTPY_KEYFILE")
+        let crtfile = value(command.crtfile, "FSTPY_CRTFILE")
+        self.keyfile = keyfile ?? "server.key"
+        self.crtfile = crtfile ?? "server.crt"
+        self.tlsFilesNamed = keyfile != nil || crtfile != nil
+        self.configuration.tls.requiredOnControl = try flag(command.tlsRequired, "FSTPY_TLS_REQUIRED")
+        self.configuration.tls.requiredOnData = try flag(command.tlsDataRequired, "FSTPY_TLS_DATA_REQUIRED")
+        self.configuration.tls.requireSessionReuse = try flag(
+            command.tlsRequireSessionReuse,
+            "FSTPY_TLS_REQUIRE_SESSION_REUSE"
+        )
+        self.configuration.tls.implicitPort = try number(
+            command.implicitTLSPort,
+            "FSTPY_IMPLICIT_TLS_PORT",
+            "--implicit-tls-port",
+            in: 0...65535
+        )
+        if let implicitPort = self.configuration.tls.implicitPort, implicitPort == self.configuration.port,
+            implicitPort != 0
+        {
+            throw StartupError("--implicit-tls-port \(implicitPort) is the control port too; give another port")
+        }
+        self.tlsRequested =
+            self.tlsFilesNamed || self.configuration.tls.requiredOnControl || self.configuration.tls.requiredOnData
+            || self.configuration.tls.requireSessionReuse || self.configuration.tls.implicitPort != nil
         let level = command.logLevel ?? "info"
         guard let logLevel = Logger.Level(rawValue: level.lowercased()) else {
             throw StartupError("unknown log level '\(level)' (trace, debug, info, notice, warning, error, critical)")
@@ -102,8 +139,11 @@ struct Settings {
         return (try? FileSystemURL(fsURL).redacted) ?? "<url>"
     }
 
-    /// Opens the storage and builds the authorizer, or explains in one line why not.
-    func openStorageAndUsers(logger: Logger) async throws(StartupError) -> (any VirtualFileSystem, any Authorizer) {
+    /// Opens the storage and builds the authorizer, or explains in one line why not. `firstRun` is the no-configuration
+    /// first run (no FS_URL, no credentials file).
+    func openStorageAndUsers(
+        logger: Logger
+    ) async throws(StartupError) -> (fileSystem: any VirtualFileSystem, authorizer: any Authorizer, firstRun: Bool) {
         let firstRun =
             self.fsURL == nil && !self.credentialsExplicit
             && !FileManager.default.fileExists(atPath: self.credentials)
@@ -135,7 +175,7 @@ struct Settings {
 
                 """
             FileHandle.standardError.write(Data(banner.utf8))
-            return (fileSystem, PlainPasswordAuthorizer(entries: [entry]))
+            return (fileSystem, PlainPasswordAuthorizer(entries: [entry]), true)
         }
         guard FileManager.default.fileExists(atPath: self.credentials) else {
             throw StartupError(
@@ -146,12 +186,63 @@ struct Settings {
             if self.plainPasswords {
                 return (
                     fileSystem,
-                    try await PlainPasswordAuthorizer(fileSystem: fileSystem, credentialsFile: self.credentials)
+                    try await PlainPasswordAuthorizer(fileSystem: fileSystem, credentialsFile: self.credentials),
+                    false
                 )
             }
-            return (fileSystem, try await MD5Authorizer(fileSystem: fileSystem, credentialsFile: self.credentials))
+            return (
+                fileSystem, try await MD5Authorizer(fileSystem: fileSystem, credentialsFile: self.credentials), false
+            )
         } catch {
             throw StartupError("\(error)")
+        }
+    }
+
+    /// The TLS identity to serve FTPS with, or nil for plain FTP only.
+    ///
+    /// The pair comes from the key and certificate files. When neither default file exists: the first run makes a
+    /// self-signed certificate in memory and prints its fingerprint; otherwise FTPS is off (an error when TLS was
+    /// asked for). A missing, unreadable or mismatched pair is an error when TLS was asked for, else a warning.
+    func tlsIdentity(firstRun: Bool, logger: Logger) throws(StartupError) -> TLSIdentityStore? {
+        let manager = FileManager.default
+        let neitherFile = !manager.fileExists(atPath: self.keyfile) && !manager.fileExists(atPath: self.crtfile)
+        if neitherFile && !self.tlsFilesNamed {
+            if firstRun {
+                let identity: TLSIdentity
+                do {
+                    identity = try TLSIdentity.selfSigned()
+                } catch {
+                    throw StartupError("cannot make a self-signed TLS certificate: \(error)")
+                }
+                let note = """
+                    fstpyd: FTPS is on with a self-signed certificate made for this run (no \(self.crtfile)); \
+                    its SHA-256 fingerprint is \(identity.fingerprint)
+
+                    """
+                FileHandle.standardError.write(Data(note.utf8))
+                return TLSIdentityStore(identity: identity)
+            }
+            if self.tlsRequested {
+                throw StartupError(
+                    "TLS is asked for but there is no \(self.crtfile) and no \(self.keyfile) (give --crtfile and --keyfile)"
+                )
+            }
+            // Plain FTP, as the original without its key files; the "serving" log line says FTPS is off.
+            return nil
+        }
+        do {
+            let store = try TLSIdentityStore(certificateFile: self.crtfile, keyFile: self.keyfile)
+            let identity = store.current
+            if identity.notValidAfter < Date() {
+                logger.warning("the TLS certificate \(self.crtfile) expired on \(identity.notValidAfter)")
+            }
+            return store
+        } catch {
+            if self.tlsRequested {
+                throw StartupError("cannot use the TLS key and certificate: \(error.message)")
+            }
+            logger.warning("FTPS is off: \(error.message)")
+            return nil
         }
     }
 

@@ -3,6 +3,7 @@ import FTPProtocol
 import Foundation
 import Logging
 import NIOCore
+import NIOSSL
 import VirtualFS
 
 /// What every control connection of one server shares.
@@ -40,11 +41,15 @@ package final class ControlConnection {
     var lastTransferAborted = false
     /// Bytes moved by the last transfer, for its log line.
     var lastTransferBytes: Int64 = 0
+    /// The TLS context of this session (from AUTH TLS, or from connect on the implicit port); its data connections use
+    /// it too, so they can resume the control connection's TLS session.
+    var tlsContext: NIOSSLContext?
 
     /// How the next data connection is made.
     enum DataSetup {
         case none
-        case passive(PassiveListener)
+        /// A passive listener, and whether it was set up for PROT P.
+        case passive(PassiveListener, protected: Bool)
         case active(FTPProtocol.HostPort)
     }
 
@@ -52,28 +57,44 @@ package final class ControlConnection {
         context: ServerContext,
         channel: any Channel,
         outbound: ReplyWriter,
-        transfers: TransferControl
+        transfers: TransferControl,
+        implicitTLSContext: NIOSSLContext? = nil
     ) {
         self.context = context
         self.transfers = transfers
         self.channel = channel
         self.outbound = outbound
-        self.session = SessionStateMachine(maximumLoginAttempts: context.configuration.limits.maximumLoginAttempts)
+        let tls = context.configuration.tls
+        self.session = SessionStateMachine(
+            maximumLoginAttempts: context.configuration.limits.maximumLoginAttempts,
+            tls: .init(
+                offered: tls.identity != nil,
+                requiredOnControl: tls.requiredOnControl,
+                requiredOnData: tls.requiredOnData
+            ),
+            implicitTLS: implicitTLSContext != nil
+        )
+        self.tlsContext = implicitTLSContext
         var logger = context.logger
         logger[metadataKey: "ftp.client"] = "\(channel.remoteAddress?.displayText ?? "?")"
         self.logger = logger
     }
 
     /// Serves the connection until QUIT, a dropped client, or cancellation.
-    package static func serve(_ asyncChannel: ControlChannel, transfers: TransferControl, context: ServerContext) async
-    {
+    package static func serve(
+        _ asyncChannel: ControlChannel,
+        transfers: TransferControl,
+        implicitTLSContext: NIOSSLContext?,
+        context: ServerContext
+    ) async {
         do {
             try await asyncChannel.executeThenClose { inbound, _ in
                 let connection = ControlConnection(
                     context: context,
                     channel: asyncChannel.channel,
                     outbound: ReplyWriter(channel: asyncChannel.channel),
-                    transfers: transfers
+                    transfers: transfers,
+                    implicitTLSContext: implicitTLSContext
                 )
                 await connection.run(inbound: inbound)
             }
@@ -184,6 +205,10 @@ package final class ControlConnection {
             await self.rename(from: source, to: destination)
         case .execute(let command, let restartOffset):
             await self.execute(command, restartOffset: restartOffset)
+        case .startTLS(let reply):
+            return await self.startTLS(reply)
+        case .refuseAuth(let reply):
+            try? await self.outbound.refuseAuth(reply)
         }
         return true
     }
