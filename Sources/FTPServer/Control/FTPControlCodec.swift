@@ -51,18 +51,23 @@ package final class FTPControlCodec: ChannelDuplexHandler {
         self.decodeAvailable(context: context)
     }
 
-    private func decodeAvailable(context: ChannelHandlerContext) {
+    /// Sends up every whole line buffered, stopping after an AUTH; returns whether it sent anything.
+    @discardableResult
+    private func decodeAvailable(context: ChannelHandlerContext) -> Bool {
+        var fired = false
         while !self.awaitingAuthAnswer, let event = self.decoder.nextEvent(&self.buffer) {
             if case .command(.authenticate) = event {
                 self.awaitingAuthAnswer = true
             }
             context.fireChannelRead(self.wrapInboundOut(event))
+            fired = true
         }
         if self.buffer.readableBytes == 0 {
             self.buffer.clear()
         } else if self.buffer.readerIndex > 4096 {
             self.buffer.discardReadBytes()
         }
+        return fired
     }
 
     package func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -81,7 +86,11 @@ package final class FTPControlCodec: ChannelDuplexHandler {
         case .resumeDecoding:
             self.awaitingAuthAnswer = false
             promise?.succeed(())
-            self.decodeAvailable(context: context)
+            // Lines that arrived while AUTH was pending go up now, outside a read cycle: close it, or the async
+            // channel (which delivers on read-complete) would hold them until the client sends more.
+            if self.decodeAvailable(context: context) {
+                context.fireChannelReadComplete()
+            }
         case .startTLS(let reply, let tlsContext):
             guard self.buffer.readableBytes == 0 else {
                 self.logger.warning(

@@ -47,8 +47,12 @@ struct FTPControlCodecTests {
         #expect(try channel.readInbound(as: ControlEvent.self) == nil)
         try channel.writeOutbound(FTPReply(504, "No."))
         _ = try channel.readOutbound(as: ByteBuffer.self)
+        let reads = ReadCompleteCounter()
+        try channel.pipeline.syncOperations.addHandler(reads)
         channel.pipeline.triggerUserOutboundEvent(ControlCodecRequest.resumeDecoding, promise: nil)
         #expect(try channel.readInbound(as: ControlEvent.self) == .command(.noop))
+        // The held lines end with a read-complete, which NIOAsyncChannel waits for before delivering them.
+        #expect(reads.count == 1)
         _ = try channel.finish()
     }
 
@@ -98,5 +102,15 @@ struct FTPControlCodecTests {
         _ = try channel.readInbound(as: ControlEvent.self)
         try channel.writeInbound(ByteBuffer(string: String(repeating: "x", count: 100)))
         #expect(!channel.isActive)
+    }
+}
+
+/// Counts channelReadComplete events.
+final class ReadCompleteCounter: ChannelInboundHandler {
+    typealias InboundIn = ControlEvent
+    var count = 0
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.count += 1
+        context.fireChannelReadComplete()
     }
 }
