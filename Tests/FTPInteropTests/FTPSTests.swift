@@ -147,7 +147,11 @@ struct FTPSTests {
     static let curlCases: [CurlCase] = [
         CurlCase(label: "EPSV", arguments: ["--ssl-reqd", "--ftp-pasv"], size: 64 << 20),
         CurlCase(label: "PASV", arguments: ["--ssl-reqd", "--ftp-pasv", "--disable-epsv"], size: 1 << 20),
-        CurlCase(label: "active, TLS on control only", arguments: ["--ftp-ssl-control", "--ftp-port", "-"], size: 1 << 20),
+        CurlCase(
+            label: "active, TLS on control only",
+            arguments: ["--ftp-ssl-control", "--ftp-port", "-"],
+            size: 1 << 20
+        ),
     ]
 
     @Test(

@@ -36,7 +36,8 @@ struct FstpydTLSTests {
             case .ecP256SEC1:
                 return "openssl ecparam -name prime256v1 -genkey -noout -out \(name).key && \(certificate)"
             case .ecP384PKCS8:
-                return "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out \(name).key && \(certificate)"
+                return
+                    "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out \(name).key && \(certificate)"
             }
         }
 
@@ -131,8 +132,9 @@ struct FstpydTLSTests {
             in: directory,
             port: port
         ) { child in
-            // The log names the certificate by its fingerprint.
-            #expect(child.standardError.contains(expected), "the log should show the fingerprint: \(child.summary)")
+            // The log names the certificate by its fingerprint (written just after the port opens).
+            let logged = await child.wait(timeout: .seconds(10)) { child.standardError.contains(expected) }
+            #expect(logged, "the log should show the fingerprint: \(child.summary)")
             // USER in clear: refused, saying why.
             let clear = try MiniFTP(port: port)
             let refused = try clear.command("USER dave")
@@ -159,8 +161,10 @@ struct FstpydTLSTests {
         }
     }
 
-    @Test("fstpyd first run: FTPS with a self-signed certificate whose printed fingerprint is the one served",
-        .timeLimit(.minutes(1)))
+    @Test(
+        "fstpyd first run: FTPS with a self-signed certificate whose printed fingerprint is the one served",
+        .timeLimit(.minutes(1))
+    )
     func firstRunSelfSigned() async throws {
         let directory = try WorkingDirectory()
         defer { directory.remove() }
@@ -247,7 +251,11 @@ struct FstpydTLSTests {
             arguments: ["--crtfile", "rsa.crt", "--keyfile", "ec.key"],
             mentions: ["ec.key", "rsa.crt", "does not match"]
         ),
-        .init(name: "missing key file", arguments: ["--crtfile", "rsa.crt", "--keyfile", "nope.key"], mentions: ["nope.key", "no such file"]),
+        .init(
+            name: "missing key file",
+            arguments: ["--crtfile", "rsa.crt", "--keyfile", "nope.key"],
+            mentions: ["nope.key", "no such file"]
+        ),
         .init(
             name: "missing certificate from FSTPY_CRTFILE",
             arguments: [],
@@ -267,8 +275,18 @@ struct FstpydTLSTests {
             arguments: ["--crtfile", "rsa.crt", "--keyfile", "rsa.crt"],
             mentions: ["rsa.crt", "no private key"]
         ),
-        .init(name: "bad FSTPY_TLS_REQUIRED", arguments: [], environment: ["FSTPY_TLS_REQUIRED": "maybe"], mentions: ["FSTPY_TLS_REQUIRED", "maybe"]),
-        .init(name: "bad FSTPY_IMPLICIT_TLS_PORT", arguments: [], environment: ["FSTPY_IMPLICIT_TLS_PORT": "ninety"], mentions: ["FSTPY_IMPLICIT_TLS_PORT"]),
+        .init(
+            name: "bad FSTPY_TLS_REQUIRED",
+            arguments: [],
+            environment: ["FSTPY_TLS_REQUIRED": "maybe"],
+            mentions: ["FSTPY_TLS_REQUIRED", "maybe"]
+        ),
+        .init(
+            name: "bad FSTPY_IMPLICIT_TLS_PORT",
+            arguments: [],
+            environment: ["FSTPY_IMPLICIT_TLS_PORT": "ninety"],
+            mentions: ["FSTPY_IMPLICIT_TLS_PORT"]
+        ),
     ]
 
     @Test("fstpyd TLS startup error: one line on stderr, exit status 1", .timeLimit(.minutes(1)), arguments: tlsErrors)

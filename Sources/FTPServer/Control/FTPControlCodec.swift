@@ -77,7 +77,8 @@ package final class FTPControlCodec: ChannelDuplexHandler {
         context.write(self.wrapOutboundOut(out), promise: promise)
     }
 
-    package func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+    package func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?)
+    {
         guard let request = event as? ControlCodecRequest else {
             context.triggerUserOutboundEvent(event, promise: promise)
             return
@@ -105,7 +106,10 @@ package final class FTPControlCodec: ChannelDuplexHandler {
             reply.write(to: &out)
             context.writeAndFlush(self.wrapOutboundOut(out), promise: nil)
             do {
-                try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext), position: .first)
+                try context.pipeline.syncOperations.addHandler(
+                    NIOSSLServerHandler(context: tlsContext),
+                    position: .first
+                )
             } catch {
                 promise?.fail(error)
                 context.close(promise: nil)

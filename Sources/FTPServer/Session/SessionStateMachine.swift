@@ -101,14 +101,18 @@ package struct SessionStateMachine: Sendable {
                 return .reply(FTPReply(530, "Can't change to another user."))
             }
             if self.tlsPolicy.requiredOnControl && !self.controlProtected {
-                return .reply(FTPReply(534, "This server requires TLS: send AUTH TLS before USER (login in clear is refused)."))
+                return .reply(
+                    FTPReply(534, "This server requires TLS: send AUTH TLS before USER (login in clear is refused).")
+                )
             }
             self.login = .userGiven(name)
             return .reply(FTPReply(331, "Username ok, send password."))
         case .pass(let password):
             if self.tlsPolicy.requiredOnControl && !self.controlProtected {
                 self.login = .awaitingUser
-                return .reply(FTPReply(530, "This server requires TLS: log in after AUTH TLS (login in clear is refused)."))
+                return .reply(
+                    FTPReply(530, "This server requires TLS: log in after AUTH TLS (login in clear is refused).")
+                )
             }
             switch self.login {
             case .awaitingUser:
@@ -230,7 +234,9 @@ package struct SessionStateMachine: Sendable {
         switch level {
         case "C":
             if self.tlsPolicy.requiredOnData {
-                return .reply(FTPReply(534, "PROT C refused: this server requires protected data connections (PROT P)."))
+                return .reply(
+                    FTPReply(534, "PROT C refused: this server requires protected data connections (PROT P).")
+                )
             }
             self.dataProtection = .clear
             return .reply(FTPReply(200, "Protection set to Clear."))

@@ -30,8 +30,12 @@ public struct TLSIdentity: Sendable {
     public static func load(certificateFile: String, keyFile: String) throws(TLSIdentityError) -> TLSIdentity {
         let certificatePEM = try Self.readText(certificateFile)
         let keyPEM = try Self.readText(keyFile)
-        return try TLSIdentity(certificatePEM: certificatePEM, keyPEM: keyPEM, certificateName: certificateFile,
-            keyName: keyFile)
+        return try TLSIdentity(
+            certificatePEM: certificatePEM,
+            keyPEM: keyPEM,
+            certificateName: certificateFile,
+            keyName: keyFile
+        )
     }
 
     /// Builds an identity from PEM text. `certificateName` and `keyName` name the sources in error messages.

@@ -63,8 +63,8 @@ public final class TLSIdentityStore: Sendable {
     ///
     /// One context per session, not one per server: a data connection can then only resume a TLS session of its own
     /// control connection (session tickets and the session cache belong to a context), which is what makes the
-    /// session-reuse check mean "the same client". Building one costs a few tens of microseconds (no parsing: the
-    /// certificates and key are already loaded).
+    /// session-reuse check mean "the same client". Building one costs about 0.2 ms (measured in a debug build; no
+    /// parsing: the certificates and key are already loaded), once per TLS session, not per data connection.
     package func makeSessionContext() throws -> NIOSSLContext {
         try NIOSSLContext(configuration: Self.serverConfiguration(self.current))
     }

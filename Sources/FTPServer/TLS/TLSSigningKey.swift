@@ -48,7 +48,9 @@ package struct TLSSigningKey: NIOSSLCustomPrivateKey, Hashable {
         } else if (try? _RSA.Signing.PrivateKey(unsafeDERRepresentation: der)) != nil {
             throw TLSIdentityError("\(name): the RSA key is shorter than 2048 bits")
         } else {
-            throw TLSIdentityError("\(name): not a supported private key (RSA of 2048 bits or more, or EC P-256/384/521)")
+            throw TLSIdentityError(
+                "\(name): not a supported private key (RSA of 2048 bits or more, or EC P-256/384/521)"
+            )
         }
     }
 
@@ -88,8 +90,9 @@ package struct TLSSigningKey: NIOSSLCustomPrivateKey, Hashable {
         }
     }
 
-    package func sign(channel: any Channel, algorithm: SignatureAlgorithm, data: ByteBuffer) -> EventLoopFuture<ByteBuffer>
-    {
+    package func sign(channel: any Channel, algorithm: SignatureAlgorithm, data: ByteBuffer) -> EventLoopFuture<
+        ByteBuffer
+    > {
         // Tell a data connection's observer that this handshake is a full one (not a resumption).
         if let observer = try? channel.pipeline.syncOperations.handler(type: TLSHandshakeObserver.self) {
             observer.fullHandshakeSigned()

@@ -93,7 +93,9 @@ struct FTPControlCodecTests {
         #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
         #expect(try channel.readInbound(as: ControlEvent.self) == nil)
         #expect(!channel.isActive)
-        #expect(throws: (any Error).self) { try channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self) }
+        #expect(throws: (any Error).self) {
+            try channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self)
+        }
     }
 
     @Test func closesWhenFloodedBehindAUTH() throws {

@@ -32,7 +32,11 @@ struct SessionStateMachineTLSTests {
     @Test func explicitSequence() {
         var machine = SessionStateMachine(maximumLoginAttempts: 3, tls: .init(offered: true))
         // Nothing of PBSZ/PROT/CCC before AUTH.
-        #expect(codes(&machine, [.protectionBufferSize("0"), .protectionLevel("P"), .clearCommandChannel]) == [503, 503, 533])
+        #expect(
+            codes(&machine, [.protectionBufferSize("0"), .protectionLevel("P"), .clearCommandChannel]) == [
+                503, 503, 533,
+            ]
+        )
         guard case .refuseAuth(let unknown) = machine.commandReceived(.authenticate("GSSAPI")) else {
             Issue.record("AUTH GSSAPI must be refused")
             return
@@ -51,7 +55,9 @@ struct SessionStateMachineTLSTests {
         #expect(codes(&machine, [.protectionLevel("P")]) == [503])  // PBSZ first
         #expect(codes(&machine, [.protectionBufferSize("x"), .protectionBufferSize("1024")]) == [501, 200])
         #expect(machine.dataProtection == .clear)
-        #expect(codes(&machine, [.protectionLevel("S"), .protectionLevel("E"), .protectionLevel("Q")]) == [536, 536, 504])
+        #expect(
+            codes(&machine, [.protectionLevel("S"), .protectionLevel("E"), .protectionLevel("Q")]) == [536, 536, 504]
+        )
         #expect(codes(&machine, [.protectionLevel("P")]) == [200])
         #expect(machine.dataProtection == .private)
         #expect(codes(&machine, [.protectionLevel("C")]) == [200])

@@ -19,7 +19,9 @@ struct TLSIdentityTests {
             try FileManager.default.createDirectory(at: self.url, withIntermediateDirectories: true)
         }
         func path(_ name: String) -> String { self.url.appendingPathComponent(name).path }
-        func write(_ name: String, _ text: String) throws { try Data(text.utf8).write(to: self.url.appendingPathComponent(name)) }
+        func write(_ name: String, _ text: String) throws {
+            try Data(text.utf8).write(to: self.url.appendingPathComponent(name))
+        }
         func remove() { try? FileManager.default.removeItem(at: self.url) }
     }
 
@@ -29,7 +31,10 @@ struct TLSIdentityTests {
         defer { scratch.remove() }
         let certificates = try TestCertificates(keyType: keyType)
         try certificates.write(to: scratch.url)
-        let identity = try TLSIdentity.load(certificateFile: scratch.path("server.crt"), keyFile: scratch.path("server.key"))
+        let identity = try TLSIdentity.load(
+            certificateFile: scratch.path("server.crt"),
+            keyFile: scratch.path("server.key")
+        )
         #expect(identity.chain.count == 2, "server certificate and authority")
         #expect(identity.fingerprint == certificates.fingerprint)
         #expect(identity.subject.contains("localhost"))
@@ -50,11 +55,36 @@ struct TLSIdentityTests {
         let good = try TestCertificates(keyType: .ecdsa)
         let other = try TestCertificates(keyType: .rsa)
         return [
-            Failure(label: "mismatched pair", certificate: good.chainPEM, key: other.keyPEM, mentions: ["does not match", "server.key", "server.crt"]),
-            Failure(label: "missing certificate", certificate: nil, key: good.keyPEM, mentions: ["server.crt", "no such file"]),
-            Failure(label: "missing key", certificate: good.chainPEM, key: nil, mentions: ["server.key", "no such file"]),
-            Failure(label: "key file holds a certificate", certificate: good.chainPEM, key: good.chainPEM, mentions: ["server.key", "no private key"]),
-            Failure(label: "certificate file holds a key", certificate: good.keyPEM, key: good.keyPEM, mentions: ["server.crt", "no certificate"]),
+            Failure(
+                label: "mismatched pair",
+                certificate: good.chainPEM,
+                key: other.keyPEM,
+                mentions: ["does not match", "server.key", "server.crt"]
+            ),
+            Failure(
+                label: "missing certificate",
+                certificate: nil,
+                key: good.keyPEM,
+                mentions: ["server.crt", "no such file"]
+            ),
+            Failure(
+                label: "missing key",
+                certificate: good.chainPEM,
+                key: nil,
+                mentions: ["server.key", "no such file"]
+            ),
+            Failure(
+                label: "key file holds a certificate",
+                certificate: good.chainPEM,
+                key: good.chainPEM,
+                mentions: ["server.key", "no private key"]
+            ),
+            Failure(
+                label: "certificate file holds a key",
+                certificate: good.keyPEM,
+                key: good.keyPEM,
+                mentions: ["server.crt", "no certificate"]
+            ),
             Failure(label: "not PEM", certificate: "hello\n", key: good.keyPEM, mentions: ["server.crt"]),
             Failure(
                 label: "encrypted key",
@@ -114,7 +144,10 @@ struct TLSIdentityTests {
         defer { scratch.remove() }
         let first = try TestCertificates(keyType: .ecdsa)
         try first.write(to: scratch.url)
-        let store = try TLSIdentityStore(certificateFile: scratch.path("server.crt"), keyFile: scratch.path("server.key"))
+        let store = try TLSIdentityStore(
+            certificateFile: scratch.path("server.crt"),
+            keyFile: scratch.path("server.key")
+        )
         #expect(store.current.fingerprint == first.fingerprint)
         let before = try store.makeSessionContext()
 
