@@ -88,6 +88,7 @@ package struct DataConnection: Sendable {
                     logger: tls.logger
                 )
             )
+            try sync.addHandler(TLSPlaintextBatcher(chunkSize: chunkSize))
             status = tlsStatus
         }
         try channel.syncOptions?.setOption(
