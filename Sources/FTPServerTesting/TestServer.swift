@@ -2,10 +2,19 @@ import FTPServer
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 import VirtualFS
 
 /// Runs an ``FTPService`` on a free loopback port for the length of a test, and always shuts it down.
 public enum TestServer {
+    /// The ports a test server listens on.
+    public struct Ports: Sendable {
+        /// The control port (explicit FTPS when TLS is configured).
+        public var control: Int
+        /// The implicit FTPS port, when `configuration.tls.implicitPort` was set.
+        public var implicitTLS: Int?
+    }
+
     /// Starts the server, calls `body` with its port, then shuts the server down gracefully (also when `body` throws).
     public static func withServer<Result: Sendable>(
         configuration: FTPService.Configuration = TestServer.configuration(),
@@ -14,15 +23,38 @@ public enum TestServer {
         logger: Logger = Logger(label: "fstpy.test"),
         _ body: @Sendable (Int) async throws -> Result
     ) async throws -> Result {
-        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
+        try await Self.withServerPorts(
+            configuration: configuration,
+            fileSystem: fileSystem,
+            authorizer: authorizer,
+            logger: logger
+        ) { ports in
+            try await body(ports.control)
+        }
+    }
+
+    /// Starts the server, calls `body` with its ports (control and implicit FTPS), then shuts the server down
+    /// gracefully (also when `body` throws).
+    public static func withServerPorts<Result: Sendable>(
+        configuration: FTPService.Configuration = TestServer.configuration(),
+        fileSystem: any VirtualFileSystem,
+        authorizer: any Authorizer,
+        logger: Logger = Logger(label: "fstpy.test"),
+        _ body: @Sendable (Ports) async throws -> Result
+    ) async throws -> Result {
+        let (ports, portContinuation) = AsyncStream<Ports>.makeStream()
+        let implicitPort = Mutex<Int?>(nil)
         let service = FTPService(
             configuration: configuration,
             fileSystem: fileSystem,
             authorizer: authorizer,
             logger: logger,
             onServerRunning: { address in
-                portContinuation.yield(address.port ?? 0)
+                portContinuation.yield(Ports(control: address.port ?? 0, implicitTLS: implicitPort.withLock { $0 }))
                 portContinuation.finish()
+            },
+            onImplicitTLSRunning: { address in
+                implicitPort.withLock { $0 = address.port }
             }
         )
         let group = ServiceGroup(

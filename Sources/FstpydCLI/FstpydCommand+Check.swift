@@ -22,6 +22,7 @@ extension FstpydCommand {
             )
             notes.append("\(settings.credentials): \(entries?.count ?? 0) user(s), every home present")
         }
+        notes.append(try Self.checkTLS(settings))
         do {
             _ = try SocketAddress.makeAddressResolvingHost(
                 settings.configuration.host,
@@ -42,5 +43,31 @@ extension FstpydCommand {
         }
         for note in notes { text += "# \(note)\n" }
         FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    /// The TLS pair as serving would load it: an error when TLS is asked for and the pair is unusable, else a note.
+    private static func checkTLS(_ settings: Settings) throws(StartupError) -> String {
+        let manager = FileManager.default
+        let anyFile = manager.fileExists(atPath: settings.keyfile) || manager.fileExists(atPath: settings.crtfile)
+        guard settings.tlsFilesNamed || anyFile else {
+            if settings.isFirstRun {
+                return "TLS: a first run would make a self-signed certificate in memory"
+            }
+            if settings.tlsRequested {
+                throw StartupError(
+                    "TLS is asked for but there is no \(settings.crtfile) and no \(settings.keyfile) (give --crtfile and --keyfile)"
+                )
+            }
+            return "TLS off: no \(settings.crtfile) and no \(settings.keyfile); plain FTP only"
+        }
+        do {
+            let store = try TLSIdentityStore(certificateFile: settings.crtfile, keyFile: settings.keyfile)
+            return "TLS: \(settings.crtfile) and \(settings.keyfile) match (SHA-256 \(store.current.fingerprint))"
+        } catch {
+            if settings.tlsRequested {
+                throw StartupError("cannot use the TLS key and certificate: \(error.message)")
+            }
+            return "TLS off: \(error.message)"
+        }
     }
 }

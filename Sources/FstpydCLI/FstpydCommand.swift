@@ -37,6 +37,10 @@ public struct FstpydCommand: AsyncParsableCommand {
             Signals: SIGTERM or SIGINT stop accepting, close idle sessions with 421, let transfers in flight finish \
             up to --shutdown-timeout, then abort them (426) and exit. SIGHUP reloads the credentials file for new \
             logins without dropping a session; a bad file keeps the previous users (an error is logged).
+
+            FTPS (AUTH TLS, and implicit TLS on --implicit-tls-port) is offered when server.crt and server.key (or \
+            --crtfile/--keyfile) are present; the first run makes a self-signed certificate in memory. TLS 1.2 and \
+            1.3 only. SIGHUP also reloads the key and certificate for new sessions.
             """
     )
 
@@ -71,11 +75,35 @@ public struct FstpydCommand: AsyncParsableCommand {
     )
     public var plainPasswords: Bool?
 
-    @Option(name: [.customShort("k"), .long], help: "TLS private key (PEM). Default: server.key.")
+    @Option(name: [.customShort("k"), .long], help: "TLS private key (PEM, RSA or EC). Default: server.key.")
     public var keyfile: String?
 
-    @Option(name: [.customShort("c"), .long], help: "TLS certificate chain (PEM). Default: server.crt.")
+    @Option(name: [.customShort("c"), .long], help: "TLS certificate chain (PEM, server first). Default: server.crt.")
     public var crtfile: String?
+
+    @Option(
+        name: .customLong("implicit-tls-port"),
+        help: "Also serve implicit FTPS (TLS from connect, data protected) on this port. Default: off."
+    )
+    public var implicitTLSPort: Int?
+
+    @Flag(
+        name: .customLong("tls-required"),
+        help: "Refuse USER/PASS on a control connection without TLS (534/530)."
+    )
+    public var tlsRequired = false
+
+    @Flag(
+        name: .customLong("tls-data-required"),
+        help: "Refuse PROT C and transfers on clear data connections (534/521)."
+    )
+    public var tlsDataRequired = false
+
+    @Flag(
+        name: .customLong("tls-require-session-reuse"),
+        help: "Refuse protected data connections that do not resume the control connection's TLS session (522)."
+    )
+    public var tlsRequireSessionReuse = false
 
     @Option(name: [.customShort("b"), .long], help: "The text of the 220 greeting.")
     public var banner: String?
@@ -122,6 +150,11 @@ public struct FstpydCommand: AsyncParsableCommand {
         values[.plainPasswords] = self.plainPasswords.map(String.init)
         values[.keyfile] = self.keyfile
         values[.crtfile] = self.crtfile
+        values[.implicitTLSPort] = self.implicitTLSPort.map(String.init)
+        // A flag that is not given leaves the variable and the file free to set the value.
+        if self.tlsRequired { values[.tlsRequired] = "true" }
+        if self.tlsDataRequired { values[.tlsDataRequired] = "true" }
+        if self.tlsRequireSessionReuse { values[.tlsRequireSessionReuse] = "true" }
         values[.banner] = self.banner
         values[.maxConnections] = self.maxConnections.map(String.init)
         values[.maxConnectionsPerIP] = self.maxConnectionsPerIP.map(String.init)
@@ -154,23 +187,35 @@ public struct FstpydCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "fstpyd")
+        let firstRun = settings.isFirstRun
         let (fileSystem, authorizer, reloadableUsers) = try await settings.openStorageAndUsers(logger: logger)
-        if FileManager.default.fileExists(atPath: settings.keyfile)
-            || FileManager.default.fileExists(atPath: settings.crtfile)
-        {
-            logger.warning("this build serves plain FTP only; FTPS is not available yet")
-        }
+        // The TLS identity new sessions get; SIGHUP reloads it (a bad pair keeps the current one; sessions in
+        // progress are not touched).
+        let tlsIdentity = try settings.tlsIdentity(firstRun: firstRun, logger: logger)
+        var serviceConfiguration = settings.configuration
+        serviceConfiguration.tls.identity = tlsIdentity
         let service = FTPService(
-            configuration: settings.configuration,
+            configuration: serviceConfiguration,
             fileSystem: fileSystem,
             authorizer: authorizer,
             logger: logger,
             onServerRunning: { address in
                 logger.info("fstpyd serving \(settings.redactedURL) on \(address.displayText)")
+                if let identity = tlsIdentity?.current {
+                    logger.info(
+                        "FTPS on: AUTH TLS on the control port",
+                        metadata: ["tls.subject": "\(identity.subject)", "tls.sha256": "\(identity.fingerprint)"]
+                    )
+                } else {
+                    logger.info("FTPS off: no usable \(settings.crtfile) and \(settings.keyfile); plain FTP only")
+                }
+            },
+            onImplicitTLSRunning: { address in
+                logger.info("fstpyd serving implicit FTPS on \(address.displayText)")
             }
         )
         let reload = ReloadService(
-            actions: Self.reloadActions(settings: settings, users: reloadableUsers),
+            actions: Self.reloadActions(settings: settings, users: reloadableUsers, tlsIdentity: tlsIdentity),
             logger: logger
         )
         var configuration = ServiceGroupConfiguration(
@@ -189,9 +234,9 @@ public struct FstpydCommand: AsyncParsableCommand {
             try await group.run()
         } catch let error as IOError {
             let reason = String(cString: strerror(error.errnoCode))
-            throw StartupError(
-                "cannot listen on \(settings.configuration.host):\(settings.configuration.port): \(reason)"
-            )
+            var ports = "\(settings.configuration.port)"
+            if let implicitPort = settings.configuration.tls.implicitPort { ports += " or \(implicitPort)" }
+            throw StartupError("cannot listen on \(settings.configuration.host):\(ports): \(reason)")
         } catch let error as SocketAddressError.UnknownHost {
             throw StartupError("cannot listen on '\(error.host)': not an address or a known host name")
         } catch {
@@ -203,10 +248,22 @@ public struct FstpydCommand: AsyncParsableCommand {
 extension FstpydCommand {
     /// What SIGHUP reloads, in order. Each entry reloads one part for new sessions and throws, changing nothing,
     /// when the new state is unusable. Add a reloadable part here.
-    static func reloadActions(settings: Settings, users: ReloadableAuthorizer?) -> [ReloadAction] {
+    static func reloadActions(
+        settings: Settings,
+        users: ReloadableAuthorizer?,
+        tlsIdentity: TLSIdentityStore?
+    ) -> [ReloadAction] {
         var actions: [ReloadAction] = []
         if let users {
             actions.append(ReloadAction(name: "credentials file \(settings.credentials)") { try await users.reload() })
+        }
+        // Only a pair read from files reloads (the first run's in-memory certificate has none).
+        if let tlsIdentity, tlsIdentity.source != .memory {
+            actions.append(
+                ReloadAction(name: "TLS pair \(settings.crtfile) and \(settings.keyfile)") {
+                    try tlsIdentity.reload()
+                }
+            )
         }
         return actions
     }

@@ -30,6 +30,10 @@ extension SettingKey {
     static let plainPasswords = SettingKey("plain-passwords", "FSTPY_PLAIN_PASSWORDS")
     static let keyfile = SettingKey("keyfile", "FSTPY_KEYFILE")
     static let crtfile = SettingKey("crtfile", "FSTPY_CRTFILE")
+    static let implicitTLSPort = SettingKey("implicit-tls-port", "FSTPY_IMPLICIT_TLS_PORT")
+    static let tlsRequired = SettingKey("tls-required", "FSTPY_TLS_REQUIRED")
+    static let tlsDataRequired = SettingKey("tls-data-required", "FSTPY_TLS_DATA_REQUIRED")
+    static let tlsRequireSessionReuse = SettingKey("tls-require-session-reuse", "FSTPY_TLS_REQUIRE_SESSION_REUSE")
     static let banner = SettingKey("banner", "FSTPY_BANNER")
     static let logLevel = SettingKey("log-level", "FSTPY_LOG_LEVEL")
     static let commandLogLevel = SettingKey("command-log-level", "FSTPY_COMMAND_LOG_LEVEL")
@@ -57,7 +61,8 @@ extension SettingKey {
     /// itself, `FSTPY_CONFIG`, and `--check-config` are not settings: they say where the settings come from.)
     static let all: [SettingKey] = [
         .fsURL, .address, .port, .masquerade, .passivePortsLower, .passivePortsUpper, .credentials, .plainPasswords,
-        .keyfile, .crtfile, .banner, .logLevel, .commandLogLevel,
+        .keyfile, .crtfile, .implicitTLSPort, .tlsRequired, .tlsDataRequired, .tlsRequireSessionReuse, .banner,
+        .logLevel, .commandLogLevel,
         .maxConnections, .maxConnectionsPerIP, .maxLineLength, .maxLoginAttempts, .idleTimeout, .dataTimeout,
         .stalledTransferTimeout, .replyTimeout, .failedLoginDelay, .failedLoginDelayMax, .banFailures, .banWindow,
         .banDuration, .maxDownloadRate, .maxUploadRate, .userMaxDownloadRate, .userMaxUploadRate, .shutdownTimeout,

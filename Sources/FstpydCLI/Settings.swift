@@ -16,6 +16,11 @@ struct Settings: Sendable {
     var plainPasswords: Bool
     var keyfile: String
     var crtfile: String
+    /// TLS was asked for: a key or certificate named (flag, variable or file), a TLS policy, or an implicit port.
+    /// Then a missing or bad pair stops the daemon; otherwise it only turns FTPS off, with a warning.
+    var tlsRequested: Bool
+    /// The key or certificate path was given, not the default.
+    var tlsFilesNamed: Bool
     var logLevel: Logger.Level
     /// The configuration file read, if any.
     var configFile: String?
@@ -65,6 +70,25 @@ struct Settings: Sendable {
         self.plainPasswords = try reader.bool(.plainPasswords, default: false)
         self.keyfile = try reader.string(.keyfile, default: "server.key") ?? "server.key"
         self.crtfile = try reader.string(.crtfile, default: "server.crt") ?? "server.crt"
+        let keyfileGiven = try layers.text(.keyfile) != nil
+        let crtfileGiven = try layers.text(.crtfile) != nil
+        self.tlsFilesNamed = keyfileGiven || crtfileGiven
+        self.configuration.tls.requiredOnControl = try reader.bool(.tlsRequired, default: false)
+        self.configuration.tls.requiredOnData = try reader.bool(.tlsDataRequired, default: false)
+        self.configuration.tls.requireSessionReuse = try reader.bool(.tlsRequireSessionReuse, default: false)
+        if try layers.text(.implicitTLSPort) != nil {
+            let port = try reader.integer(.implicitTLSPort, in: 0...65535, default: 0)
+            if port > 0, port == self.configuration.port {
+                throw StartupError("--implicit-tls-port \(port) is the control port too; give another port")
+            }
+            self.configuration.tls.implicitPort = port
+        } else {
+            _ = try reader.string(.implicitTLSPort)
+        }
+        let tls = self.configuration.tls
+        self.tlsRequested =
+            self.tlsFilesNamed || tls.requiredOnControl || tls.requiredOnData || tls.requireSessionReuse
+            || tls.implicitPort != nil
         self.configuration.banner = try reader.string(.banner, default: defaults.banner) ?? defaults.banner
         self.logLevel = try reader.logLevel(.logLevel, default: .info)
         self.configuration.commandLogLevel = try reader.logLevel(.commandLogLevel, default: defaults.commandLogLevel)
@@ -347,6 +371,54 @@ struct Settings: Sendable {
             try await settings.loadUsers(in: fileSystem)
         }
         return (fileSystem, reloadable, reloadable)
+    }
+
+    /// The TLS identity to serve FTPS with, or nil for plain FTP only.
+    ///
+    /// The pair comes from the key and certificate files. When neither default file exists: the first run makes a
+    /// self-signed certificate in memory and prints its fingerprint; otherwise FTPS is off (an error when TLS was
+    /// asked for). A missing, unreadable or mismatched pair is an error when TLS was asked for, else a warning.
+    func tlsIdentity(firstRun: Bool, logger: Logger) throws(StartupError) -> TLSIdentityStore? {
+        let manager = FileManager.default
+        let neitherFile = !manager.fileExists(atPath: self.keyfile) && !manager.fileExists(atPath: self.crtfile)
+        if neitherFile && !self.tlsFilesNamed {
+            if firstRun {
+                let identity: TLSIdentity
+                do {
+                    identity = try TLSIdentity.selfSigned()
+                } catch {
+                    throw StartupError("cannot make a self-signed TLS certificate: \(error)")
+                }
+                let note = """
+                    fstpyd: FTPS is on with a self-signed certificate made for this run (no \(self.crtfile)); \
+                    its SHA-256 fingerprint is \(identity.fingerprint)
+
+                    """
+                FileHandle.standardError.write(Data(note.utf8))
+                return TLSIdentityStore(identity: identity)
+            }
+            if self.tlsRequested {
+                throw StartupError(
+                    "TLS is asked for but there is no \(self.crtfile) and no \(self.keyfile) (give --crtfile and --keyfile)"
+                )
+            }
+            // Plain FTP, as the original without its key files; the "serving" log line says FTPS is off.
+            return nil
+        }
+        do {
+            let store = try TLSIdentityStore(certificateFile: self.crtfile, keyFile: self.keyfile)
+            let identity = store.current
+            if identity.notValidAfter < Date() {
+                logger.warning("the TLS certificate \(self.crtfile) expired on \(identity.notValidAfter)")
+            }
+            return store
+        } catch {
+            if self.tlsRequested {
+                throw StartupError("cannot use the TLS key and certificate: \(error.message)")
+            }
+            logger.warning("FTPS is off: \(error.message)")
+            return nil
+        }
     }
 
     static func randomPassword() -> String {

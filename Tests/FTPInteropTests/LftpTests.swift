@@ -215,13 +215,15 @@ struct Lftp {
         user: String = "alice",
         password: String = Fixture.alicePassword,
         passive: Bool = true,
+        scheme: String = "ftp",
+        settings: String = "",
         _ commands: String
     ) async throws -> ProcessResult {
         let script = """
             set net:max-retries 1; set net:timeout 10; set net:reconnect-interval-base 1; \
             set cmd:fail-exit yes; set cmd:interactive no; set xfer:clobber on; \
-            set ftp:passive-mode \(passive ? "on" : "off"); \
-            open -u \(user),\(password) -p \(port) \(Fixture.host); \
+            set ftp:passive-mode \(passive ? "on" : "off"); \(settings) \
+            open -u \(user),\(password) -p \(port) \(scheme)://\(Fixture.host); \
             \(commands)
             """
         let lftpHome = home.url.appendingPathComponent(".lftp-home", isDirectory: true)

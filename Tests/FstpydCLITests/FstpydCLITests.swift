@@ -26,7 +26,8 @@ struct FstpydCLITests {
         let flags = [
             "-a, --address", "--port", "-m, --masquerade", "--passive-ports-lower", "--passive-ports-upper",
             "--credentials", "-k, --keyfile", "-c, --crtfile", "-b, --banner", "--max-connections",
-            "--max-connections-per-ip", "--plain-passwords", "--log-level",
+            "--max-connections-per-ip", "--plain-passwords", "--log-level", "--implicit-tls-port", "--tls-required",
+            "--tls-data-required", "--tls-require-session-reuse",
         ]
         for flag in flags {
             #expect(text.contains(flag), "--help lacks \(flag)")
@@ -34,7 +35,8 @@ struct FstpydCLITests {
         let variables = [
             "FSTPY_HOST", "FSTPY_PORT", "FSTPY_MASQUERADE", "FSTPY_PASSIVE_LOWER", "FSTPY_PASSIVE_UPPER",
             "FSTPY_CREDENTIALS", "FSTPY_KEYFILE", "FSTPY_CRTFILE", "FSTPY_BANNER", "FSTPY_MAX_CONNECTIONS",
-            "FSTPY_MAX_CONNECTIONS_PER_IP",
+            "FSTPY_MAX_CONNECTIONS_PER_IP", "FSTPY_IMPLICIT_TLS_PORT", "FSTPY_TLS_REQUIRED", "FSTPY_TLS_DATA_REQUIRED",
+            "FSTPY_TLS_REQUIRE_SESSION_REUSE",
         ]
         for variable in variables {
             #expect(text.contains(variable), "--help lacks \(variable)")

@@ -57,7 +57,7 @@ extension ControlConnection {
             listener = try await PassiveListener.bind(
                 host: localIP,
                 ports: self.configuration.passive.ports,
-                chunkSize: self.configuration.limits.transferChunkSize,
+                setup: self.dataChannelSetup,
                 group: self.context.group,
                 logger: self.logger
             )
@@ -66,7 +66,7 @@ extension ControlConnection {
             await self.reply(FTPReply(425, "Can't open passive connection."))
             return
         }
-        self.dataSetup = .passive(listener)
+        self.dataSetup = .passive(listener, protected: self.session.dataProtection == .private)
         if extended {
             await self.reply(FTPReply(229, "Entering Extended Passive Mode (|||\(listener.port)|)."))
         } else {
@@ -83,7 +83,22 @@ extension ControlConnection {
 
     /// The data connection for a transfer command, made as PASV/EPSV/PORT/EPRT prepared. Replies 425 and returns nil
     /// when there is none. The preparation is used up either way.
+    ///
+    /// The connection is registered as the running transfer at once, before the 150 reply: a client may send ABOR as
+    /// soon as it reads the 150, and the reader must see a transfer to stop by then. Every caller runs the transfer
+    /// (``runTransfer(_:on:sending:_:)``) next, which ends the registration.
     func openDataConnection() async -> DataConnection? {
+        guard let data = await self.connectData() else { return nil }
+        self.transfers.begin("data connection", channel: data.channel)
+        return data
+    }
+
+    private func connectData() async -> DataConnection? {
+        if let refusal = self.session.dataProtectionRefusal {
+            await self.closeDataSetup()
+            await self.reply(refusal)
+            return nil
+        }
         let setup = self.dataSetup
         self.dataSetup = .none
         let timeout = self.configuration.timeouts.dataConnection
@@ -92,7 +107,12 @@ extension ControlConnection {
             case .none:
                 await self.reply(FTPReply(425, "Use PORT, PASV, EPRT or EPSV first."))
                 return nil
-            case .passive(let listener):
+            case .passive(let listener, let protected) where protected != (self.session.dataProtection == .private):
+                // The listener was set up for the PROT level in force at PASV time.
+                await listener.close()
+                await self.reply(FTPReply(425, "PROT changed since PASV/EPSV: send PASV or EPSV again."))
+                return nil
+            case .passive(let listener, _):
                 return try await listener.accept(
                     from: self.channel.remoteAddress,
                     timeout: timeout,
@@ -103,7 +123,7 @@ extension ControlConnection {
                     to: target,
                     from: self.channel.localAddress,
                     timeout: timeout,
-                    chunkSize: self.configuration.limits.transferChunkSize,
+                    setup: self.dataChannelSetup,
                     group: self.context.group
                 )
             }
@@ -116,7 +136,7 @@ extension ControlConnection {
 
     /// Drops a prepared but unused data connection.
     func closeDataSetup() async {
-        if case .passive(let listener) = self.dataSetup {
+        if case .passive(let listener, _) = self.dataSetup {
             await listener.close()
         }
         self.dataSetup = .none

@@ -1,6 +1,7 @@
 import FTPProtocol
 import Logging
 import NIOCore
+import NIOSSL
 import VirtualFS
 
 extension ControlConnection {
@@ -14,6 +15,8 @@ extension ControlConnection {
         case connectionFailed(any Error)
         /// The storage failed.
         case storageFailed(any Error)
+        /// A protected data connection was refused or failed its TLS handshake: this reply says why.
+        case tlsRefused(FTPReply)
     }
 
     func retrieve(_ argument: String, from offset: Int64) async {
@@ -149,15 +152,21 @@ extension ControlConnection {
         await self.reply(FTPReply(150, preliminary ?? "Ok to send data."))
         var outcome = await self.runTransfer("STOR \(path)", on: data, sending: false) { inbound, _, transfers in
             var converter = ASCIIConverter.FromNetwork()
-            for try await chunk in inbound {
-                transfers.addBytes(chunk.readableBytes)
-                try await self.bandwidth.upload.pace(chunk.readableBytes, for: transfers)
-                let out = ascii ? converter.convert(chunk) : chunk
-                do {
-                    try await writer.write(out)
-                } catch {
-                    throw StorageError(underlying: error)
+            do {
+                for try await chunk in inbound {
+                    transfers.addBytes(chunk.readableBytes)
+                    try await self.bandwidth.upload.pace(chunk.readableBytes, for: transfers)
+                    let out = ascii ? converter.convert(chunk) : chunk
+                    do {
+                        try await writer.write(out)
+                    } catch {
+                        throw StorageError(underlying: error)
+                    }
                 }
+            } catch NIOSSLError.uncleanShutdown where data.tlsHandshakeSucceeded {
+                // The client ended its upload with a TCP FIN and no TLS close_notify. Most clients do (vsftpd's
+                // strict_ssl_read_eof is off by default for this reason), so this is the end of the data, as in
+                // clear FTP, where a FIN is all there is.
             }
             if ascii, let tail = converter.finish() {
                 do { try await writer.write(tail) } catch { throw StorageError(underlying: error) }
@@ -225,6 +234,19 @@ extension ControlConnection {
         } else if stalled {
             outcome = .stalled
         }
+        switch data.tlsStatus?.outcome {
+        case .refusedWithoutReuse:
+            outcome = .tlsRefused(
+                FTPReply(
+                    522,
+                    "Data connection refused: it must resume the TLS session of the control connection (session reuse is required)."
+                )
+            )
+        case .timedOut:
+            outcome = .tlsRefused(FTPReply(425, "The TLS handshake on the data connection did not finish in time."))
+        default:
+            break
+        }
         return outcome
     }
 
@@ -260,6 +282,9 @@ extension ControlConnection {
             (message, metadata["ftp.result"]) = ("transfer failed", "storage-error")
             metadata["ftp.error"] = "\(error)"
             reply = FTPReply(error, path: path)
+        case .tlsRefused(let refusal):
+            (message, metadata["ftp.result"]) = ("transfer refused", "tls-refused")
+            reply = refusal
         }
         metadata["ftp.reply"] = "\(reply.code)"
         self.logger.info(message, metadata: metadata)

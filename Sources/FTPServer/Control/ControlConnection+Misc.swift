@@ -29,8 +29,6 @@ extension ControlConnection {
             )
         case .options(let name, let arguments):
             await self.reply(Self.optionsReply(name, arguments))
-        case .authenticate, .protectionBufferSize, .protectionLevel, .clearCommandChannel:
-            await self.reply(FTPReply(502, "TLS is not available on this server."))
         case .status(nil): await self.reply(self.statusReply())
         case .site(let site): await self.site(site)
         case .passive, .extendedPassive, .port, .extendedPort: await self.setUpData(command)
@@ -54,7 +52,8 @@ extension ControlConnection {
         case .size(let path): await self.size(path)
         case .modificationTime(let path): await self.modificationTime(path)
         case .setModificationTime(let seconds, let path): await self.setModificationTime(path, seconds: seconds)
-        case .user, .pass, .quit, .reinitialize, .type, .restart, .renameTo, .abort:
+        case .user, .pass, .quit, .reinitialize, .type, .restart, .renameTo, .abort, .authenticate,
+            .protectionBufferSize, .protectionLevel, .clearCommandChannel:
             // The session machine answers these itself; reaching here would be a bug, answered safely.
             await self.reply(FTPReply(503, "Bad sequence of commands."))
         }
@@ -62,9 +61,13 @@ extension ControlConnection {
 
     private func featuresReply() -> FTPReply {
         // RFC 2389 §3.2: each feature on its own line, indented by one space.
-        let features = [
+        var features = [
             "EPRT", "EPSV", "MDTM", "MFMT", self.session.facts.featureLine(), "REST STREAM", "SIZE", "TVFS", "UTF8",
         ]
+        if self.session.tlsPolicy.offered {
+            // RFC 4217 §6: AUTH TLS, PBSZ and PROT are announced with FEAT.
+            features = ["AUTH TLS", "PBSZ", "PROT"] + features
+        }
         return FTPReply(211, lines: ["Features supported:"] + features + ["End"])
     }
 
@@ -104,9 +107,16 @@ extension ControlConnection {
             lines.append("Waiting for login.")
         }
         lines.append("TYPE: \(self.session.transferType == .ascii ? "ASCII" : "Binary"); STRUcture: File; MODE: Stream")
+        if self.session.controlProtected {
+            lines.append(
+                "Control connection: TLS; data connections: \(self.session.dataProtection == .private ? "TLS (PROT P)" : "clear (PROT C)")"
+            )
+        } else {
+            lines.append("Control connection: clear")
+        }
         switch self.dataSetup {
         case .none: lines.append("Data connection: none")
-        case .passive(let listener): lines.append("Data connection: passive, listening on port \(listener.port)")
+        case .passive(let listener, _): lines.append("Data connection: passive, listening on port \(listener.port)")
         case .active(let target): lines.append("Data connection: active, to \(target.host) port \(target.port)")
         }
         lines.append("End of status.")

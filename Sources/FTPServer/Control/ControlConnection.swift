@@ -3,6 +3,7 @@ import FTPProtocol
 import Foundation
 import Logging
 import NIOCore
+import NIOSSL
 import VirtualFS
 
 /// What every control connection of one server shares.
@@ -57,11 +58,15 @@ package final class ControlConnection: @unchecked Sendable {
     var lastReplyCode: Int?
     /// The bandwidth limits this session's transfers are held to (the user's, once logged in).
     var bandwidth: SessionBandwidth
+    /// The TLS context of this session (from AUTH TLS, or from connect on the implicit port); its data connections use
+    /// it too, so they can resume the control connection's TLS session.
+    var tlsContext: NIOSSLContext?
 
     /// How the next data connection is made.
     enum DataSetup {
         case none
-        case passive(PassiveListener)
+        /// A passive listener, and whether it was set up for PROT P.
+        case passive(PassiveListener, protected: Bool)
         case active(FTPProtocol.HostPort)
     }
 
@@ -69,7 +74,8 @@ package final class ControlConnection: @unchecked Sendable {
         context: ServerContext,
         channel: any Channel,
         outbound: ReplyWriter,
-        lifecycle: SessionLifecycle
+        lifecycle: SessionLifecycle,
+        implicitTLSContext: NIOSSLContext? = nil
     ) {
         self.context = context
         self.transfers = lifecycle.transfers
@@ -78,7 +84,17 @@ package final class ControlConnection: @unchecked Sendable {
         self.outbound = outbound
         self.clientAddress = channel.remoteAddress?.normalizedIPAddress ?? "?"
         self.bandwidth = context.bandwidth.throttles(forUser: nil)
-        self.session = SessionStateMachine(maximumLoginAttempts: context.configuration.limits.maximumLoginAttempts)
+        let tls = context.configuration.tls
+        self.session = SessionStateMachine(
+            maximumLoginAttempts: context.configuration.limits.maximumLoginAttempts,
+            tls: .init(
+                offered: tls.identity != nil,
+                requiredOnControl: tls.requiredOnControl,
+                requiredOnData: tls.requiredOnData
+            ),
+            implicitTLS: implicitTLSContext != nil
+        )
+        self.tlsContext = implicitTLSContext
         self.logger = context.logger.with(client: channel)
     }
 
@@ -86,6 +102,7 @@ package final class ControlConnection: @unchecked Sendable {
     package static func serve(
         _ asyncChannel: ControlChannel,
         lifecycle: SessionLifecycle,
+        implicitTLSContext: NIOSSLContext?,
         context: ServerContext
     ) async {
         do {
@@ -98,7 +115,8 @@ package final class ControlConnection: @unchecked Sendable {
                         timeout: context.configuration.timeouts.replyWrite,
                         logger: context.logger.with(client: asyncChannel.channel)
                     ),
-                    lifecycle: lifecycle
+                    lifecycle: lifecycle,
+                    implicitTLSContext: implicitTLSContext
                 )
                 await connection.run(inbound: inbound)
             }
@@ -239,6 +257,10 @@ package final class ControlConnection: @unchecked Sendable {
             await self.rename(from: source, to: destination)
         case .execute(let command, let restartOffset):
             await self.execute(command, restartOffset: restartOffset)
+        case .startTLS(let reply):
+            return await self.startTLS(reply)
+        case .refuseAuth(let reply):
+            try? await self.outbound.refuseAuth(reply)
         }
         return true
     }

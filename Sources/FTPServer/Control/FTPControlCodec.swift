@@ -1,123 +1,128 @@
 import FTPProtocol
+import Logging
 import NIOCore
+import NIOSSL
 
-/// What the control connection's framing hands to the session: a command, or a line it cannot use. Bad input is a
-/// value, never an error thrown up the pipeline (that would end the session).
-package enum ControlEvent: Sendable, Hashable {
-    case command(FTPCommand)
-    case invalid(FTPParseError)
-    /// A line longer than the limit; it was discarded up to its end.
-    case lineTooLong
-    /// A line that is not valid UTF-8 (RFC 2640 asks for UTF-8 pathnames).
-    case invalidEncoding
+/// What the session asks of the control codec after an `AUTH` command (sent as an outbound user event, so it runs on
+/// the event loop in order with the replies).
+package enum ControlCodecRequest: Sendable {
+    /// Write and flush `reply` (234) in clear, then put TLS under everything that follows.
+    case startTLS(reply: FTPReply, context: NIOSSLContext)
+    /// AUTH was refused: go on reading commands in clear.
+    case resumeDecoding
 }
 
-/// Splits the control stream into lines and parses each one.
+/// The control connection's framing, reply encoding and `AUTH TLS` upgrade, in one handler.
 ///
-/// Lines end with CRLF, or a bare LF (some clients). Telnet IAC sequences (the `IAC IP IAC DM` some clients send
-/// before ABOR) are removed; 0xFF never occurs in UTF-8, so this cannot damage a name. A line longer than the limit
-/// is dropped up to its end and reported once, so a client cannot make us buffer without bound.
-/// - SeeAlso: RFC 959 §4.1.3 (ABOR and the Telnet synch), RFC 854
-package struct FTPControlDecoder: ByteToMessageDecoder {
+/// Decoding stops right after an `AUTH` command, until the session answers it. When the answer is to start TLS,
+/// any byte the client sent behind its AUTH line is still here, in clear: such bytes would otherwise be taken as
+/// commands protected by TLS (the STARTTLS command-injection attack, CVE-2011-0411 and kin), so the connection is
+/// closed instead. Otherwise the 234 is written and flushed and `NIOSSLServerHandler` is inserted first in the
+/// pipeline in the same event-loop turn, so the reply goes out in clear and everything after it is TLS.
+/// - SeeAlso: RFC 4217 §4
+package final class FTPControlCodec: ChannelDuplexHandler {
+    package typealias InboundIn = ByteBuffer
     package typealias InboundOut = ControlEvent
+    package typealias OutboundIn = FTPReply
+    package typealias OutboundOut = ByteBuffer
 
+    private var decoder: FTPControlDecoder
     private let maximumLineLength: Int
-    /// True while discarding the rest of an over-long line.
-    private var discarding = false
+    private var buffer = ByteBuffer()
+    /// An AUTH command went up and has not been answered: hold everything else.
+    private var awaitingAuthAnswer = false
+    private let logger: Logger
 
-    package init(maximumLineLength: Int) {
+    package init(maximumLineLength: Int, logger: Logger) {
+        self.decoder = FTPControlDecoder(maximumLineLength: maximumLineLength)
         self.maximumLineLength = maximumLineLength
+        self.logger = logger
     }
 
-    package mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let event = self.nextEvent(&buffer) else { return .needMoreData }
-        context.fireChannelRead(Self.wrapInboundOut(event))
-        return .continue
-    }
-
-    package mutating func decodeLast(
-        context: ChannelHandlerContext,
-        buffer: inout ByteBuffer,
-        seenEOF: Bool
-    ) throws -> DecodingState {
-        // A last line without its newline is dropped: the client has gone.
-        while let event = self.nextEvent(&buffer) {
-            context.fireChannelRead(Self.wrapInboundOut(event))
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = self.unwrapInboundIn(data)
+        self.buffer.writeBuffer(&incoming)
+        if self.awaitingAuthAnswer && self.buffer.readableBytes > self.maximumLineLength {
+            // A client that pours bytes behind AUTH before its answer is broken or hostile.
+            self.logger.notice("closing a control connection that sent too much behind AUTH")
+            context.close(promise: nil)
+            return
         }
-        buffer.clear()
-        return .needMoreData
+        self.decodeAvailable(context: context)
     }
 
-    /// The next event in `buffer`, consuming its bytes, or nil when a whole line has not arrived yet.
-    package mutating func nextEvent(_ buffer: inout ByteBuffer) -> ControlEvent? {
-        while true {
-            let view = buffer.readableBytesView
-            guard let newline = view.firstIndex(of: UInt8(ascii: "\n")) else {
-                if view.count > self.maximumLineLength {
-                    buffer.moveReaderIndex(forwardBy: view.count)
-                    if !self.discarding {
-                        self.discarding = true
-                        return .lineTooLong
-                    }
-                }
-                return nil
+    /// Sends up every whole line buffered, stopping after an AUTH; returns whether it sent anything.
+    @discardableResult
+    private func decodeAvailable(context: ChannelHandlerContext) -> Bool {
+        var fired = false
+        while !self.awaitingAuthAnswer, let event = self.decoder.nextEvent(&self.buffer) {
+            if case .command(.authenticate) = event {
+                self.awaitingAuthAnswer = true
             }
-            let lineLength = newline - view.startIndex
-            let line = buffer.readSlice(length: lineLength + 1)!  // the newline is within the readable bytes
-            if self.discarding {
-                self.discarding = false
-                continue
-            }
-            if lineLength + 1 > self.maximumLineLength {
-                return .lineTooLong
-            }
-            return Self.event(fromLine: line.readableBytesView.dropLast())
+            context.fireChannelRead(self.wrapInboundOut(event))
+            fired = true
         }
+        if self.buffer.readableBytes == 0 {
+            self.buffer.clear()
+        } else if self.buffer.readerIndex > 4096 {
+            self.buffer.discardReadBytes()
+        }
+        return fired
     }
 
-    /// Parses one line (without its LF).
-    package static func event(fromLine raw: ByteBufferView.SubSequence) -> ControlEvent {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(raw.count)
-        var index = raw.startIndex
-        while index < raw.endIndex {
-            let byte = raw[index]
-            if byte == 0xFF {
-                // Telnet IAC: IAC IAC is a literal 0xFF (never valid UTF-8, refused below); WILL/WONT/DO/DONT take one
-                // option byte; anything else is a two-byte command.
-                let next = raw.index(after: index)
-                guard next < raw.endIndex else { break }
-                switch raw[next] {
-                case 0xFF:
-                    bytes.append(0xFF)
-                    index = raw.index(after: next)
-                case 0xFB...0xFE:
-                    index = min(raw.endIndex, raw.index(next, offsetBy: 2, limitedBy: raw.endIndex) ?? raw.endIndex)
-                default:
-                    index = raw.index(after: next)
-                }
-                continue
-            }
-            bytes.append(byte)
-            index = raw.index(after: index)
+    package func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let reply = self.unwrapOutboundIn(data)
+        var out = context.channel.allocator.buffer(capacity: 64)
+        reply.write(to: &out)
+        context.write(self.wrapOutboundOut(out), promise: promise)
+    }
+
+    package func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?)
+    {
+        guard let request = event as? ControlCodecRequest else {
+            context.triggerUserOutboundEvent(event, promise: promise)
+            return
         }
-        if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
-        guard let line = String(validating: bytes, as: UTF8.self) else { return .invalidEncoding }
-        do {
-            return .command(try FTPCommand.parse(line))
-        } catch {
-            return .invalid(error)
+        switch request {
+        case .resumeDecoding:
+            self.awaitingAuthAnswer = false
+            promise?.succeed(())
+            // Lines that arrived while AUTH was pending go up now, outside a read cycle: close it, or the async
+            // channel (which delivers on read-complete) would hold them until the client sends more.
+            if self.decodeAvailable(context: context) {
+                context.fireChannelReadComplete()
+            }
+        case .startTLS(let reply, let tlsContext):
+            guard self.buffer.readableBytes == 0 else {
+                self.logger.warning(
+                    "closing a control connection that sent data behind AUTH TLS (command injection attempt)",
+                    metadata: ["ftp.client": "\(context.channel.remoteAddress?.displayText ?? "?")"]
+                )
+                promise?.fail(ControlCodecError.dataBehindAuth)
+                context.close(promise: nil)
+                return
+            }
+            var out = context.channel.allocator.buffer(capacity: 64)
+            reply.write(to: &out)
+            context.writeAndFlush(self.wrapOutboundOut(out), promise: nil)
+            do {
+                try context.pipeline.syncOperations.addHandler(
+                    NIOSSLServerHandler(context: tlsContext),
+                    position: .first
+                )
+            } catch {
+                promise?.fail(error)
+                context.close(promise: nil)
+                return
+            }
+            self.awaitingAuthAnswer = false
+            promise?.succeed(())
         }
     }
 }
 
-/// Encodes replies onto the control connection.
-package struct FTPReplyEncoder: MessageToByteEncoder {
-    package typealias OutboundIn = FTPReply
-
-    package init() {}
-
-    package func encode(data: FTPReply, out: inout ByteBuffer) throws {
-        data.write(to: &out)
-    }
+/// Why the codec refused to start TLS.
+package enum ControlCodecError: Error {
+    /// Bytes were buffered behind the AUTH line.
+    case dataBehindAuth
 }

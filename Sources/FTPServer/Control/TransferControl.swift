@@ -31,8 +31,13 @@ package final class TransferControl: Sendable {
     package init() {}
 
     /// A transfer starts on `channel`.
+    /// Calling it again for the same channel only renames the transfer: an abort asked in between stands.
     package func begin(_ description: String, channel: any Channel) {
         self.state.withLock { state in
+            if state.isActive, let current = state.channel, current === channel {
+                state.description = description
+                return
+            }
             state = State(channel: channel, isActive: true, description: description)
         }
     }

@@ -24,7 +24,7 @@ package enum ActiveConnector {
         to target: HostPortTarget,
         from localAddress: SocketAddress?,
         timeout: Duration,
-        chunkSize: Int,
+        setup: DataChannelSetup,
         group: any EventLoopGroup
     ) async throws -> DataConnection {
         var bootstrap = ClientBootstrap(group: group)
@@ -33,12 +33,12 @@ package enum ActiveConnector {
         {
             bootstrap = bootstrap.bind(to: source)
         }
-        let channel = try await bootstrap.connect(host: target.host, port: target.port) { channel in
+        let configured = try await bootstrap.connect(host: target.host, port: target.port) { channel in
             channel.eventLoop.makeCompletedFuture {
-                try DataConnection.configure(channel, chunkSize: chunkSize)
+                try DataConnection.configure(channel, setup: setup)
             }
         }
-        return DataConnection(channel)
+        return DataConnection(configured.asyncChannel, tlsStatus: configured.tlsStatus)
     }
 }
 

@@ -5,7 +5,7 @@ import NIOPosix
 /// A listener for one passive data connection: it accepts exactly one connection, only from the control connection's
 /// client address, and then closes.
 package struct PassiveListener: Sendable {
-    package typealias ServerChannel = NIOAsyncChannel<DataConnection.Channel, Never>
+    package typealias ServerChannel = NIOAsyncChannel<DataConnection.Configured, Never>
 
     let serverChannel: ServerChannel
     /// The port clients are told to connect to.
@@ -16,7 +16,7 @@ package struct PassiveListener: Sendable {
     package static func bind(
         host: String,
         ports: ClosedRange<Int>?,
-        chunkSize: Int,
+        setup: DataChannelSetup,
         group: any EventLoopGroup,
         logger: Logger
     ) async throws -> PassiveListener {
@@ -25,7 +25,7 @@ package struct PassiveListener: Sendable {
             let start = Int.random(in: 0..<count)
             for step in 0..<count {
                 let port = ports.lowerBound + (start + step) % count
-                if let listener = try? await Self.bind(host: host, port: port, chunkSize: chunkSize, group: group) {
+                if let listener = try? await Self.bind(host: host, port: port, setup: setup, group: group) {
                     return listener
                 }
             }
@@ -34,13 +34,13 @@ package struct PassiveListener: Sendable {
                 metadata: ["ftp.passive.range": "\(ports.lowerBound)-\(ports.upperBound)"]
             )
         }
-        return try await Self.bind(host: host, port: 0, chunkSize: chunkSize, group: group)
+        return try await Self.bind(host: host, port: 0, setup: setup, group: group)
     }
 
     private static func bind(
         host: String,
         port: Int,
-        chunkSize: Int,
+        setup: DataChannelSetup,
         group: any EventLoopGroup
     ) async throws -> PassiveListener {
         let serverChannel = try await ServerBootstrap(group: group)
@@ -49,7 +49,7 @@ package struct PassiveListener: Sendable {
             // An address literal, not a host name: no resolver round trip (getaddrinfo asks netlink) per PASV.
             .bind(to: try SocketAddress(ipAddress: host, port: port)) { child in
                 child.eventLoop.makeCompletedFuture {
-                    try DataConnection.configure(child, chunkSize: chunkSize)
+                    try DataConnection.configure(child, setup: setup)
                 }
             }
         let boundPort = serverChannel.channel.localAddress?.port ?? port
@@ -74,9 +74,9 @@ package struct PassiveListener: Sendable {
             // one of them is either used or closed here (an unused one must still be closed through its async
             // wrapper).
             for try await connection in inbound {
-                let remote = connection.channel.remoteAddress
+                let remote = connection.asyncChannel.channel.remoteAddress
                 if accepted == nil, allowedAddress == nil || SocketAddress.sameHost(remote, allowedAddress) {
-                    accepted = DataConnection(connection)
+                    accepted = DataConnection(connection.asyncChannel, tlsStatus: connection.tlsStatus)
                     channel.close(promise: nil)
                     continue
                 }
@@ -86,7 +86,7 @@ package struct PassiveListener: Sendable {
                         metadata: ["ftp.data.remote": "\(remote?.displayText ?? "?")"]
                     )
                 }
-                try? await connection.executeThenClose { _, _ in }
+                try? await connection.asyncChannel.executeThenClose { _, _ in }
             }
             guard let accepted else { throw DataConnectionError.timedOut }
             return accepted
@@ -99,7 +99,7 @@ package struct PassiveListener: Sendable {
         try? await self.serverChannel.executeThenClose { inbound in
             channel.close(promise: nil)
             for try await connection in inbound {
-                try? await connection.executeThenClose { _, _ in }
+                try? await connection.asyncChannel.executeThenClose { _, _ in }
             }
         }
     }

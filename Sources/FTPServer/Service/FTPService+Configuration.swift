@@ -22,6 +22,8 @@ extension FTPService {
         /// Defaults to `.info`, so an administrator sees every command at the default log level; `.debug` hides them
         /// while transfers, logins and refusals stay visible.
         public var commandLogLevel: Logger.Level
+        /// FTPS. Off unless ``TLS-swift.struct/identity`` is set.
+        public var tls: TLS
 
         public init(
             host: String = "0.0.0.0",
@@ -32,7 +34,8 @@ extension FTPService {
             timeouts: Timeouts = Timeouts(),
             loginBan: LoginBan? = LoginBan(),
             bandwidth: Bandwidth = Bandwidth(),
-            commandLogLevel: Logger.Level = .info
+            commandLogLevel: Logger.Level = .info,
+            tls: TLS = TLS()
         ) {
             self.host = host
             self.port = port
@@ -43,6 +46,39 @@ extension FTPService {
             self.loginBan = loginBan
             self.bandwidth = bandwidth
             self.commandLogLevel = commandLogLevel
+            self.tls = tls
+        }
+
+        /// FTPS (RFC 4217): explicit (`AUTH TLS` on the control port) whenever an identity is set, implicit (TLS from
+        /// the first byte) on a second port when one is given. TLS 1.2 and 1.3 only.
+        public struct TLS: Sendable {
+            /// The certificate and key; nil (the default) means no TLS at all: AUTH is answered 502.
+            public var identity: TLSIdentityStore?
+            /// Refuse USER and PASS on a control connection that is not protected (534/530). Defaults to false.
+            public var requiredOnControl: Bool
+            /// Refuse PROT C, and transfers on clear data connections (534/521). Defaults to false.
+            public var requiredOnData: Bool
+            /// Refuse a protected data connection that does not resume its control connection's TLS session, as
+            /// vsftpd's `require_ssl_reuse` does: proof that the data connection comes from the same client. Clients
+            /// that do not resume (Python's ftplib as it ships) then cannot transfer. Defaults to false.
+            public var requireSessionReuse: Bool
+            /// A port for implicit FTPS (TLS from connect, data protected by default), on the same address as the
+            /// control port. Nil (the default): none. 0 picks a free port (tests).
+            public var implicitPort: Int?
+
+            public init(
+                identity: TLSIdentityStore? = nil,
+                requiredOnControl: Bool = false,
+                requiredOnData: Bool = false,
+                requireSessionReuse: Bool = false,
+                implicitPort: Int? = nil
+            ) {
+                self.identity = identity
+                self.requiredOnControl = requiredOnControl
+                self.requiredOnData = requiredOnData
+                self.requireSessionReuse = requireSessionReuse
+                self.implicitPort = implicitPort
+            }
         }
 
         /// Passive data connections: the port range they are taken from and the address announced for them.

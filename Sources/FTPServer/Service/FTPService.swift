@@ -2,6 +2,7 @@ import FTPProtocol
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 import VirtualFS
 
@@ -11,10 +12,11 @@ import VirtualFS
     import Darwin
 #endif
 
-/// The FTP server as a swift-service-lifecycle `Service`: binds, serves every control connection in its own task,
-/// and on graceful shutdown stops accepting, closes idle sessions with 421 and lets sessions with a command in flight
-/// (a transfer) finish it before their 421, up to ``Configuration/Timeouts/shutdown``; then transfers still running
-/// are aborted (426) and everything is closed. Cancellation closes everything at once.
+/// The FTP server as a swift-service-lifecycle `Service`: binds (the control port, and the implicit FTPS port when
+/// configured), serves every control connection in its own task, and on graceful shutdown stops accepting, closes idle
+/// sessions with 421 and lets sessions with a command in flight (a transfer) finish it before their 421, up to
+/// ``Configuration/Timeouts/shutdown``; then transfers still running are aborted (426) and everything is closed.
+/// Cancellation closes everything at once.
 ///
 /// ```swift
 /// let fileSystem = try await FileSystemRegistry.standard.open("osfs://./ftp-root")
@@ -25,6 +27,7 @@ import VirtualFS
 public struct FTPService: Service {
     private let context: ServerContext
     private let onServerRunning: (@Sendable (SocketAddress) -> Void)?
+    private let onImplicitTLSRunning: (@Sendable (SocketAddress) -> Void)?
 
     /// - Parameters:
     ///   - configuration: addresses, limits, timeouts.
@@ -33,13 +36,16 @@ public struct FTPService: Service {
     ///   - logger: where sessions and transfers are logged.
     ///   - eventLoopGroup: the NIO threads; the process-wide singleton by default.
     ///   - onServerRunning: called once with the bound address (useful with port 0).
+    ///   - onImplicitTLSRunning: called once with the implicit FTPS port's bound address, when there is one; before
+    ///     `onServerRunning`.
     public init(
         configuration: Configuration = Configuration(),
         fileSystem: any VirtualFileSystem,
         authorizer: any Authorizer,
         logger: Logger = Logger(label: "fstpy"),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        onServerRunning: (@Sendable (SocketAddress) -> Void)? = nil
+        onServerRunning: (@Sendable (SocketAddress) -> Void)? = nil,
+        onImplicitTLSRunning: (@Sendable (SocketAddress) -> Void)? = nil
     ) {
         self.context = ServerContext(
             configuration: configuration,
@@ -51,6 +57,7 @@ public struct FTPService: Service {
             bandwidth: BandwidthLimits(configuration.bandwidth)
         )
         self.onServerRunning = onServerRunning
+        self.onImplicitTLSRunning = onImplicitTLSRunning
     }
 
     public func run() async throws {
@@ -60,30 +67,35 @@ public struct FTPService: Service {
             maximumTotal: configuration.limits.maximumConnections,
             maximumPerAddress: configuration.limits.maximumConnectionsPerAddress
         )
-        let server = try await ServerBootstrap(group: context.group)
-            .serverChannelOption(.backlog, value: 256)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            // Urgent data inline: a client's "ABOR" sent with MSG_OOB (Python's ftplib) must not lose a byte.
-            .childChannelOption(.socketOption(.init(rawValue: SO_OOBINLINE)), value: 1)
-            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            // Command lines are short: small receive buffers, since an idle session keeps its last one for reuse.
-            .childChannelOption(
-                .recvAllocator,
-                value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 16 * 1024)
-            )
-            .bind(host: configuration.host, port: configuration.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try Self.setUpControlChannel(channel, configuration: configuration, logger: context.logger)
-                }
+        var implicitServer: ServerChannel?
+        if let implicitPort = configuration.tls.implicitPort {
+            guard let identity = configuration.tls.identity else {
+                throw FTPServiceError(message: "an implicit FTPS port needs a TLS certificate and key")
             }
+            let server = try await Self.bind(port: implicitPort, context: context, implicitTLS: identity)
+            guard let address = server.channel.localAddress else {
+                throw FTPServiceError(message: "the implicit FTPS socket has no address")
+            }
+            context.logger.info("listening for implicit FTPS", metadata: ["ftp.address": "\(address.displayText)"])
+            self.onImplicitTLSRunning?(address)
+            implicitServer = server
+        }
+        let server: ServerChannel
+        do {
+            server = try await Self.bind(port: configuration.port, context: context, implicitTLS: nil)
+        } catch {
+            try? await implicitServer?.executeThenClose { _ in }
+            throw error
+        }
         guard let address = server.channel.localAddress else {
             throw FTPServiceError(message: "the listening socket has no address")
         }
         context.logger.info("listening", metadata: ["ftp.address": "\(address.displayText)"])
         self.onServerRunning?(address)
 
+        let servers = [server] + (implicitServer.map { [$0] } ?? [])
         let shutdown = GracefulShutdown(
-            listener: server.channel,
+            listeners: servers.map(\.channel),
             registry: registry,
             timeout: configuration.timeouts.shutdown,
             eventLoop: context.group.next(),
@@ -91,19 +103,16 @@ public struct FTPService: Service {
         )
         try await withTaskCancellationHandler {
             try await withGracefulShutdownHandler {
-                try await server.executeThenClose { inbound in
-                    try await withThrowingDiscardingTaskGroup { group in
-                        // A discarding group: finished sessions are not retained (NIO's echo server does the same).
-                        for try await connection in inbound {
-                            group.addTask {
-                                await Self.serve(connection, context: context, registry: registry)
-                            }
+                try await withThrowingDiscardingTaskGroup { listeners in
+                    for listener in servers {
+                        listeners.addTask {
+                            try await Self.accept(
+                                on: listener,
+                                context: context,
+                                registry: registry,
+                                shutdown: shutdown
+                            )
                         }
-                        // The listener is closed (a shutdown, or it failed): let the sessions finish, and cancel
-                        // whatever is left when the shutdown gives up waiting.
-                        shutdown.begin()
-                        await registry.waitUntilEmpty()
-                        if registry.count > 0 { group.cancelAll() }
                     }
                 }
             } onGracefulShutdown: {
@@ -114,6 +123,62 @@ public struct FTPService: Service {
         }
         shutdown.finish()
         context.logger.info("stopped")
+    }
+
+    private typealias ServerChannel = NIOAsyncChannel<AcceptedControlChannel, Never>
+
+    private static func bind(
+        port: Int,
+        context: ServerContext,
+        implicitTLS: TLSIdentityStore?
+    ) async throws -> ServerChannel {
+        let configuration = context.configuration
+        let logger = context.logger
+        return try await ServerBootstrap(group: context.group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // Urgent data inline: a client's "ABOR" sent with MSG_OOB (Python's ftplib) must not lose a byte.
+            .childChannelOption(.socketOption(.init(rawValue: SO_OOBINLINE)), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            // Command lines are short: small receive buffers, since an idle session keeps its last one for reuse.
+            .childChannelOption(
+                .recvAllocator,
+                value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 16 * 1024)
+            )
+            .bind(host: configuration.host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try Self.setUpControlChannel(
+                        channel,
+                        configuration: configuration,
+                        implicitTLS: implicitTLS,
+                        logger: logger
+                    )
+                }
+            }
+    }
+
+    /// Serves every connection one listener accepts, each in its own task, until the listener closes.
+    private static func accept(
+        on server: ServerChannel,
+        context: ServerContext,
+        registry: ConnectionRegistry,
+        shutdown: GracefulShutdown
+    ) async throws {
+        try await server.executeThenClose { inbound in
+            try await withThrowingDiscardingTaskGroup { group in
+                // A discarding group: finished sessions are not retained (NIO's echo server does the same).
+                for try await connection in inbound {
+                    group.addTask {
+                        await Self.serve(connection, context: context, registry: registry)
+                    }
+                }
+                // The listener is closed (a shutdown, or it failed): let the sessions finish, and cancel whatever is
+                // left when the shutdown gives up waiting.
+                shutdown.begin()
+                await registry.waitUntilEmpty()
+                if registry.count > 0 { group.cancelAll() }
+            }
+        }
     }
 
     private static func serve(
@@ -156,21 +221,33 @@ public struct FTPService: Service {
             return
         }
         defer { registry.release(lifecycle) }
-        await ControlConnection.serve(connection, lifecycle: lifecycle, context: context)
+        await ControlConnection.serve(
+            connection,
+            lifecycle: lifecycle,
+            implicitTLSContext: accepted.implicitTLSContext,
+            context: context
+        )
     }
 
-    /// The control pipeline: line framing with its limit, reply encoding, the idle timeout; then the async session.
+    /// The control pipeline: TLS on the implicit port; line framing with its limit, reply encoding and AUTH TLS; the
+    /// idle timeout; then the async session.
     private static func setUpControlChannel(
         _ channel: any Channel,
         configuration: Configuration,
+        implicitTLS: TLSIdentityStore?,
         logger: Logger
     ) throws -> AcceptedControlChannel {
         let sync = channel.pipeline.syncOperations
         let transfers = TransferControl()
+        var implicitTLSContext: NIOSSLContext?
+        if let implicitTLS {
+            let tlsContext = try implicitTLS.makeSessionContext()
+            try sync.addHandler(NIOSSLServerHandler(context: tlsContext))
+            implicitTLSContext = tlsContext
+        }
         try sync.addHandler(
-            ByteToMessageHandler(FTPControlDecoder(maximumLineLength: configuration.limits.maximumLineLength))
+            FTPControlCodec(maximumLineLength: configuration.limits.maximumLineLength, logger: logger)
         )
-        try sync.addHandler(MessageToByteHandler(FTPReplyEncoder()))
         try sync.addHandler(IdleStateHandler(readTimeout: TimeAmount(configuration.timeouts.idle)))
         try sync.addHandler(
             ControlIdleHandler(
@@ -188,15 +265,20 @@ public struct FTPService: Service {
                 outboundType: Never.self
             )
         )
-        return AcceptedControlChannel(asyncChannel: asyncChannel, transfers: transfers)
+        return AcceptedControlChannel(
+            asyncChannel: asyncChannel,
+            transfers: transfers,
+            implicitTLSContext: implicitTLSContext
+        )
     }
 }
 
-/// A control connection as the bootstrap hands it over: the async channel and the transfer state its idle handler
-/// consults.
+/// A control connection as the bootstrap hands it over: the async channel, the transfer state its idle handler
+/// consults, and its TLS context when it came in on the implicit FTPS port.
 struct AcceptedControlChannel: Sendable {
     var asyncChannel: ControlConnection.ControlChannel
     var transfers: TransferControl
+    var implicitTLSContext: NIOSSLContext?
 }
 
 /// A failure to start the server.

@@ -4,7 +4,7 @@ import Synchronization
 
 /// The steps of a graceful shutdown, on a timer:
 ///
-/// 1. ``begin()``: the listener closes; idle sessions get 421 and close; busy ones (a transfer in flight) go on.
+/// 1. ``begin()``: the listeners close; idle sessions get 421 and close; busy ones (a transfer in flight) go on.
 /// 2. After `timeout`: transfers still running are aborted; their sessions answer 426, then 421, and close.
 /// 3. `abortGrace` later: whatever is still open is closed, and the service stops waiting for it.
 ///
@@ -18,7 +18,7 @@ final class GracefulShutdown: Sendable {
         var timers: [Scheduled<Void>] = []
     }
 
-    private let listener: any Channel
+    private let listeners: [any Channel]
     private let registry: ConnectionRegistry
     private let timeout: Duration
     private let eventLoop: any EventLoop
@@ -26,13 +26,13 @@ final class GracefulShutdown: Sendable {
     private let state = Mutex(State())
 
     init(
-        listener: any Channel,
+        listeners: [any Channel],
         registry: ConnectionRegistry,
         timeout: Duration,
         eventLoop: any EventLoop,
         logger: Logger
     ) {
-        self.listener = listener
+        self.listeners = listeners
         self.registry = registry
         self.timeout = timeout
         self.eventLoop = eventLoop
@@ -46,7 +46,7 @@ final class GracefulShutdown: Sendable {
             return !state.begun
         }
         guard first else { return }
-        self.listener.close(promise: nil)
+        for listener in self.listeners { listener.close(promise: nil) }
         let sessions = self.registry.beginShutdown()
         var busy = 0
         for session in sessions where session.shutDown() {
@@ -83,10 +83,10 @@ final class GracefulShutdown: Sendable {
         self.state.withLock { $0.timers += [deadline, last] }
     }
 
-    /// Closes the listener and every session now.
+    /// Closes the listeners and every session now.
     func closeEverything() {
         self.state.withLock { $0.begun = true }
-        self.listener.close(promise: nil)
+        for listener in self.listeners { listener.close(promise: nil) }
         for session in self.registry.beginShutdown() {
             session.forceClose()
         }
