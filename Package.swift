@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "VirtualFS", targets: ["VirtualFS"]),
         .library(name: "FTPServer", targets: ["FTPServer"]),
         .library(name: "FTPServerTesting", targets: ["FTPServerTesting"]),
+        .library(name: "FTPEventHandlers", targets: ["FTPEventHandlers"]),
         .library(name: "FstpydCLI", targets: ["FstpydCLI"]),
         .executable(name: "fstpyd", targets: ["fstpyd"]),
     ],
@@ -24,6 +25,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .target(
@@ -50,6 +54,23 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // What the daemon does with server events: a ZeroMQ PUB socket, a webhook, an xferlog. Its own target so a
+        // library user who only wants FTP does not compile an HTTP client.
+        .target(
+            name: "FTPEventHandlers",
+            dependencies: [
+                "FTPProtocol",
+                "FTPServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -67,10 +88,14 @@ let package = Package(
                 "FTPProtocol",
                 "FTPServer",
                 "VirtualFS",
+                "FTPEventHandlers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -93,8 +118,25 @@ let package = Package(
         ),
         .testTarget(name: "FstpydCLITests", dependencies: ["FstpydCLI"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "FTPEventHandlersTests",
+            dependencies: [
+                "FTPEventHandlers",
+                "FTPProtocol",
+                "FTPServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "FTPInteropTests",
-            dependencies: ["FTPServer", "FTPServerTesting", "VirtualFS"],
+            dependencies: [
+                "FTPServer", "FTPServerTesting", "VirtualFS", "FTPEventHandlers", "FTPProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             exclude: ["Clients"],
             swiftSettings: swiftSettings
         ),

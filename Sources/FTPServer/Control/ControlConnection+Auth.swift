@@ -14,11 +14,13 @@ extension ControlConnection {
             self.workingDirectory = "/"
             self.logger[metadataKey: "ftp.user"] = "\(user.name)"
             self.logger.info("login succeeded")
+            self.events.loggedIn(user)
             await self.reply(self.session.loginSucceeded(user))
             return true
         }
         // The same pause and the same reply for a wrong user and a wrong password.
         self.logger.notice("login failed", metadata: ["ftp.user": "\(name.prefix(64))"])
+        self.events.emit(.loginFailed, user: String(name.prefix(64)))
         try? await Task.sleep(until: started + self.configuration.timeouts.failedLoginDelay, clock: clock)
         switch self.session.loginFailed() {
         case .close(let reply):

@@ -179,6 +179,7 @@ extension ControlConnection {
             -> Void
     ) async -> TransferOutcome {
         let transfers = self.transfers
+        let started = ContinuousClock.now
         transfers.begin(description, channel: data.channel)
         var outcome = TransferOutcome.completed
         do {
@@ -196,6 +197,7 @@ extension ControlConnection {
         }
         let (aborted, bytes) = transfers.end()
         self.lastTransferBytes = bytes
+        self.lastTransferDuration = ContinuousClock.now - started
         if aborted {
             outcome = .aborted
         }
@@ -205,6 +207,7 @@ extension ControlConnection {
     /// Sends the final reply of a transfer and logs it.
     func finishTransfer(_ outcome: TransferOutcome, verb: String, path: String) async {
         let bytes = self.lastTransferBytes
+        self.emitTransferEvent(outcome, verb: verb, path: path)
         switch outcome {
         case .completed:
             self.logger.info(

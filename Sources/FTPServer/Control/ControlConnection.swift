@@ -12,6 +12,8 @@ package struct ServerContext: Sendable {
     package var authorizer: any Authorizer
     package var group: any EventLoopGroup
     package var logger: Logger
+    /// Events for the configured handlers, and metrics.
+    package var events: EventDispatcher
 }
 
 /// One client's session: an async loop over its control connection.
@@ -40,6 +42,10 @@ package final class ControlConnection {
     var lastTransferAborted = false
     /// Bytes moved by the last transfer, for its log line.
     var lastTransferBytes: Int64 = 0
+    /// How long the last transfer took, for its event.
+    var lastTransferDuration: Duration = .zero
+    /// This session's events (ControlConnection+Events.swift).
+    var events: SessionEvents
 
     /// How the next data connection is made.
     enum DataSetup {
@@ -59,6 +65,7 @@ package final class ControlConnection {
         self.channel = channel
         self.outbound = outbound
         self.session = SessionStateMachine(maximumLoginAttempts: context.configuration.limits.maximumLoginAttempts)
+        self.events = SessionEvents(dispatcher: context.events, remoteAddress: channel.remoteAddress)
         var logger = context.logger
         logger[metadataKey: "ftp.client"] = "\(channel.remoteAddress?.displayText ?? "?")"
         self.logger = logger
@@ -84,6 +91,7 @@ package final class ControlConnection {
 
     func run(inbound: NIOAsyncChannelInboundStream<ControlEvent>) async {
         self.logger.info("session opened")
+        self.events.emit(.connect, user: nil)
         await self.reply(FTPReply(220, self.configuration.banner))
         let commands = AsyncChannel<ControlEvent>()
         let transfers = self.transfers
@@ -101,6 +109,8 @@ package final class ControlConnection {
         }
         await self.closeDataSetup()
         self.logger.info("session closed", metadata: self.session.user.map { ["ftp.user": "\($0.name)"] } ?? [:])
+        self.events.loggedOut()
+        self.events.emit(.disconnect, user: self.session.user?.name)
     }
 
     /// The reader task: forwards events one at a time, answering ABOR/STAT/NOOP itself during a transfer.
@@ -194,6 +204,7 @@ package final class ControlConnection {
     }
 
     private func reinitialize() async {
+        self.events.loggedOut()
         await self.closeDataSetup()
         self.fileSystem = nil
         self.workingDirectory = "/"

@@ -12,6 +12,8 @@ extension FTPService {
         public var passive: Passive
         public var limits: Limits
         public var timeouts: Timeouts
+        /// Event handlers and metrics (FTPService+Monitoring.swift).
+        public var monitoring = Monitoring()
 
         public init(
             host: String = "0.0.0.0",

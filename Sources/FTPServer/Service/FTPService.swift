@@ -44,7 +44,8 @@ public struct FTPService: Service {
             fileSystem: fileSystem,
             authorizer: authorizer,
             group: eventLoopGroup,
-            logger: logger
+            logger: logger,
+            events: EventDispatcher(monitoring: configuration.monitoring, logger: logger)
         )
         self.onServerRunning = onServerRunning
     }
@@ -52,6 +53,8 @@ public struct FTPService: Service {
     public func run() async throws {
         let configuration = self.context.configuration
         let context = self.context
+        // Event handlers run beside the sessions, and get what is still buffered once the last session is over.
+        async let eventsDelivered: Void = context.events.deliver()
         let registry = ConnectionRegistry(
             maximumTotal: configuration.limits.maximumConnections,
             maximumPerAddress: configuration.limits.maximumConnectionsPerAddress
@@ -98,6 +101,8 @@ public struct FTPService: Service {
         } onCancel: {
             shutdown()
         }
+        context.events.finish()
+        await eventsDelivered
         context.logger.info("stopped")
     }
 
