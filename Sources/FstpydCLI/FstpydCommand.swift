@@ -81,6 +81,9 @@ public struct FstpydCommand: AsyncParsableCommand {
     )
     public var logLevel: String?
 
+    @OptionGroup(title: "Events, metrics and transfer log")
+    public var monitoring: MonitoringOptions
+
     public init() {}
 
     public func run() async throws {
@@ -106,8 +109,15 @@ public struct FstpydCommand: AsyncParsableCommand {
         {
             logger.warning("this build serves plain FTP only; FTPS is not available yet")
         }
+        let monitoring = try await DaemonMonitoring.start(
+            settings.monitoring,
+            listenHost: settings.configuration.host,
+            logger: logger
+        )
+        var configuration = settings.configuration
+        configuration.monitoring.eventHandlers = monitoring.eventHandlers
         let service = FTPService(
-            configuration: settings.configuration,
+            configuration: configuration,
             fileSystem: fileSystem,
             authorizer: authorizer,
             logger: logger,
@@ -117,7 +127,7 @@ public struct FstpydCommand: AsyncParsableCommand {
         )
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: service)],
+                services: monitoring.services.map { .init(service: $0) } + [.init(service: service)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -16,6 +16,8 @@ struct Settings {
     var keyfile: String
     var crtfile: String
     var logLevel: Logger.Level
+    /// --pubport, --webhook-url, --metrics-address, --xferlog (MonitoringSettings.swift).
+    var monitoring: MonitoringSettings
 
     /// The embedded default for a first run.
     static let defaultRoot = "./ftp-root"
@@ -94,6 +96,7 @@ struct Settings {
             throw StartupError("unknown log level '\(level)' (trace, debug, info, notice, warning, error, critical)")
         }
         self.logLevel = logLevel
+        self.monitoring = try MonitoringSettings(options: command.monitoring, environment: environment)
     }
 
     /// The URL for logs, without a password.
