@@ -8,7 +8,7 @@ struct SessionEvents {
     let session: UInt64
     let client: FTPEvent.Client
     /// The user of the last `login`, until `logout`.
-    private(set) var loggedIn: User?
+    private(set) var user: User?
 
     init(dispatcher: EventDispatcher, remoteAddress: SocketAddress?) {
         self.dispatcher = dispatcher
@@ -26,14 +26,14 @@ struct SessionEvents {
     }
 
     mutating func loggedIn(_ user: User) {
-        self.loggedIn = user
+        self.user = user
         self.emit(.login, user: user.name)
     }
 
     /// `logout` for the logged-in user, if any (QUIT, REIN, the end of the session).
     mutating func loggedOut() {
-        guard let user = self.loggedIn else { return }
-        self.loggedIn = nil
+        guard let user = self.user else { return }
+        self.user = nil
         self.emit(.logout, user: user.name)
     }
 }

@@ -79,7 +79,10 @@ public struct FTPEvent: Sendable, Hashable {
         /// The same file's path in the served storage, the user's home included (`/home/alice/reports/q3.csv` for
         /// a user whose home is `/home/alice`). The same as ``path`` for a user whose home is `/`.
         public var backendPath: String
-        /// Bytes moved on the data connection (for TYPE A, as they were on the wire).
+        /// Bytes moved on the data connection (for TYPE A, as they were on the wire). A download sent with sendfile
+        /// (TYPE I from local storage without TLS) is counted as its pieces complete, so one cut short reports what
+        /// its completed pieces held, which may be less than the client received (nothing, for a file sent in one
+        /// piece).
         public var bytes: Int64
         /// From the start of the data transfer to its end.
         public var duration: Duration
