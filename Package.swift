@@ -28,6 +28,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // JSON configuration files (its default trait; YAML would add Yams to the build).
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
     ],
     targets: [
         .target(
@@ -96,6 +99,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -113,10 +118,17 @@ let package = Package(
         .testTarget(name: "VirtualFSTests", dependencies: ["VirtualFS"], swiftSettings: swiftSettings),
         .testTarget(
             name: "FTPServerTests",
-            dependencies: ["FTPServer", "FTPServerTesting", .product(name: "NIOEmbedded", package: "swift-nio")],
+            dependencies: [
+                "FTPServer", "FTPServerTesting", .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "FstpydCLITests", dependencies: ["FstpydCLI"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FstpydCLITests",
+            dependencies: ["FstpydCLI", "FTPServer"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "FTPEventHandlersTests",
             dependencies: [

@@ -50,11 +50,13 @@ public enum TestServer {
         }
     }
 
-    /// A configuration for tests: loopback, port 0, short delays, system-chosen passive ports.
+    /// A configuration for tests: loopback, port 0, short delays (a session still busy when the test ends holds the
+    /// shutdown 5 s at most), system-chosen passive ports.
     public static func configuration() -> FTPService.Configuration {
         var configuration = FTPService.Configuration(host: "127.0.0.1", port: 0)
         configuration.passive.ports = nil
         configuration.timeouts.failedLoginDelay = .milliseconds(50)
+        configuration.timeouts.shutdown = .seconds(5)
         configuration.timeouts.dataConnection = .seconds(10)
         return configuration
     }

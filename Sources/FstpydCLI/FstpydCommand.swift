@@ -24,9 +24,19 @@ public struct FstpydCommand: AsyncParsableCommand {
             each user is jailed there. Permission letters: e (change directory), l (list), r (retrieve), \
             a (append), d (delete), f (rename), m (make directory), w (store), M (chmod), T (set modification time).
 
-            Every option can also come from the environment: FSTPY_HOST, FSTPY_PORT, FSTPY_MASQUERADE, \
-            FSTPY_PASSIVE_LOWER, FSTPY_PASSIVE_UPPER, FSTPY_CREDENTIALS, FSTPY_KEYFILE, FSTPY_CRTFILE, FSTPY_BANNER, \
-            FSTPY_MAX_CONNECTIONS, FSTPY_MAX_CONNECTIONS_PER_IP. A flag wins over its variable.
+            Every option can also come from the environment or a configuration file. Variables: \
+            \(SettingKey.all.map(\.variable).joined(separator: ", ")), and FSTPY_CONFIG for --config. The \
+            configuration file is one JSON object whose keys are the long flag names without dashes (fs-url for \
+            FS_URL), e.g. {"port": 2121, "max-download-rate": "10M", "idle-timeout": "5m"}. A flag wins over its \
+            variable, a variable over the file, the file over the default. fstpyd --check-config checks everything \
+            (credentials file included), prints the effective settings and exits.
+
+            Durations take a unit (500ms, 30s, 5m, 1h; a plain number is seconds); rates are bytes a second with \
+            an optional K, M or G (512K, 10M), 0 for no limit.
+
+            Signals: SIGTERM or SIGINT stop accepting, close idle sessions with 421, let transfers in flight finish \
+            up to --shutdown-timeout, then abort them (426) and exit. SIGHUP reloads the credentials file for new \
+            logins without dropping a session; a bad file keeps the previous users (an error is logged).
             """
     )
 
@@ -54,8 +64,12 @@ public struct FstpydCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The credentials file. Default: credentials.txt.")
     public var credentials: String?
 
-    @Flag(name: .customLong("plain-passwords"), help: "The credentials file holds plain passwords, not MD5 hashes.")
-    public var plainPasswords = false
+    @Flag(
+        name: .customLong("plain-passwords"),
+        inversion: .prefixedNo,
+        help: "The credentials file holds plain passwords, not MD5 hashes. Default: off."
+    )
+    public var plainPasswords: Bool?
 
     @Option(name: [.customShort("k"), .long], help: "TLS private key (PEM). Default: server.key.")
     public var keyfile: String?
@@ -81,14 +95,54 @@ public struct FstpydCommand: AsyncParsableCommand {
     )
     public var logLevel: String?
 
+    @OptionGroup(title: "Limits, timeouts, bandwidth and shutdown")
+    var limits: LimitOptions
+
     @OptionGroup(title: "Events, metrics and transfer log")
-    public var monitoring: MonitoringOptions
+    var monitoring: MonitoringOptions
+
+    @Option(name: .long, help: "A JSON configuration file (see below). Default: none.")
+    public var config: String?
+
+    @Flag(
+        name: .customLong("check-config"),
+        help: "Check the settings, the storage URL and the credentials file, print the effective settings, and exit."
+    )
+    public var checkConfig = false
 
     public init() {}
 
+    /// The flags given on the command line, as text by setting.
+    var givenFlags: [SettingKey: String] {
+        var values = self.limits.given.merging(self.monitoring.given) { flag, _ in flag }
+        values[.fsURL] = self.fsURL
+        values[.address] = self.address
+        values[.port] = self.port.map(String.init)
+        values[.masquerade] = self.masquerade
+        values[.passivePortsLower] = self.passivePortsLower.map(String.init)
+        values[.passivePortsUpper] = self.passivePortsUpper.map(String.init)
+        values[.credentials] = self.credentials
+        values[.plainPasswords] = self.plainPasswords.map(String.init)
+        values[.keyfile] = self.keyfile
+        values[.crtfile] = self.crtfile
+        values[.banner] = self.banner
+        values[.maxConnections] = self.maxConnections.map(String.init)
+        values[.maxConnectionsPerIP] = self.maxConnectionsPerIP.map(String.init)
+        values[.logLevel] = self.logLevel
+        return values
+    }
+
     public func run() async throws {
         do {
-            let settings = try Settings(command: self, environment: ProcessInfo.processInfo.environment)
+            let settings = try await Settings(
+                flags: self.givenFlags,
+                environment: ProcessInfo.processInfo.environment,
+                configFile: self.config
+            )
+            if self.checkConfig {
+                try await Self.check(settings)
+                return
+            }
             try await Self.serve(settings)
         } catch let error as StartupError {
             FileHandle.standardError.write(Data("fstpyd: error: \(error.message)\n".utf8))
@@ -103,7 +157,7 @@ public struct FstpydCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "fstpyd")
-        let (fileSystem, authorizer) = try await settings.openStorageAndUsers(logger: logger)
+        let (fileSystem, authorizer, reloadableUsers) = try await settings.openStorageAndUsers(logger: logger)
         if FileManager.default.fileExists(atPath: settings.keyfile)
             || FileManager.default.fileExists(atPath: settings.crtfile)
         {
@@ -114,10 +168,10 @@ public struct FstpydCommand: AsyncParsableCommand {
             listenHost: settings.configuration.host,
             logger: logger
         )
-        var configuration = settings.configuration
-        configuration.monitoring.eventHandlers = monitoring.eventHandlers
+        var serviceConfiguration = settings.configuration
+        serviceConfiguration.monitoring.eventHandlers = monitoring.eventHandlers
         let service = FTPService(
-            configuration: configuration,
+            configuration: serviceConfiguration,
             fileSystem: fileSystem,
             authorizer: authorizer,
             logger: logger,
@@ -125,13 +179,24 @@ public struct FstpydCommand: AsyncParsableCommand {
                 logger.info("fstpyd serving \(settings.redactedURL) on \(address.displayText)")
             }
         )
-        let group = ServiceGroup(
-            configuration: .init(
-                services: monitoring.services.map { .init(service: $0) } + [.init(service: service)],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
+        let reload = ReloadService(
+            actions: Self.reloadActions(settings: settings, users: reloadableUsers),
+            logger: logger
         )
+        var configuration = ServiceGroupConfiguration(
+            // The webhook, the ZeroMQ publisher and the metrics endpoint come first, so they stop after the FTP
+            // service has emitted its last event.
+            services: monitoring.services.map { .init(service: $0) } + [
+                .init(service: service),
+                // Listed last, so stopped first at shutdown; its end must not stop the FTP service's drain.
+                .init(service: reload, successTerminationBehavior: .ignore),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        // A backstop: the FTP service closes everything at its own deadline; past this, the group cancels it.
+        configuration.maximumGracefulShutdownDuration = settings.configuration.timeouts.shutdown + .seconds(10)
+        let group = ServiceGroup(configuration: configuration)
         do {
             try await group.run()
         } catch let error as IOError {
@@ -147,6 +212,18 @@ public struct FstpydCommand: AsyncParsableCommand {
     }
 }
 
+extension FstpydCommand {
+    /// What SIGHUP reloads, in order. Each entry reloads one part for new sessions and throws, changing nothing,
+    /// when the new state is unusable. Add a reloadable part here.
+    static func reloadActions(settings: Settings, users: ReloadableAuthorizer?) -> [ReloadAction] {
+        var actions: [ReloadAction] = []
+        if let users {
+            actions.append(ReloadAction(name: "credentials file \(settings.credentials)") { try await users.reload() })
+        }
+        return actions
+    }
+}
+
 /// A problem found before serving: one line on stderr, exit status 1.
 struct StartupError: Error {
     var message: String
@@ -154,6 +231,13 @@ struct StartupError: Error {
 }
 
 extension FstpydCommand {
+    /// Makes NIO's event loops Swift concurrency's global executor, so that a session task resumes on the event loop
+    /// that read its command or its data instead of hopping to another pool of threads and back for every read and
+    /// reply. Call once, from `main.swift`, before anything else runs.
+    public static func adoptEventLoopsAsGlobalExecutor() {
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    }
+
     /// Parses the command line and runs the daemon. `main.swift` calls this rather than `main()`, which top-level
     /// code resolves to ArgumentParser's synchronous overload.
     public static func runFromCommandLine() async {

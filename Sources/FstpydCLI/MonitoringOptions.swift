@@ -1,8 +1,8 @@
 import ArgumentParser
 
-/// The daemon's flags for events, metrics and the transfer log (each also read from an `FSTPY_*` variable; a flag
-/// wins over its variable).
-public struct MonitoringOptions: ParsableArguments {
+/// The flags for events, metrics and the transfer log. Each has an `FSTPY_*` variable and a configuration file key of
+/// the same name (`pubport`, `webhook-url`, `metrics-address`, `xferlog`); all are off by default.
+struct MonitoringOptions: ParsableArguments {
     @Option(
         name: .customLong("pubport"),
         help: """
@@ -10,7 +10,7 @@ public struct MonitoringOptions: ParsableArguments {
             (bound on --address), as the original FsTPy did. Env: FSTPY_PUBPORT. Default: off.
             """
     )
-    public var pubport: Int?
+    var pubport: Int?
 
     @Option(
         name: .customLong("webhook-url"),
@@ -19,7 +19,7 @@ public struct MonitoringOptions: ParsableArguments {
             Env: FSTPY_WEBHOOK_URL. Default: off.
             """
     )
-    public var webhookURL: String?
+    var webhookURL: String?
 
     @Option(
         name: .customLong("metrics-address"),
@@ -28,13 +28,21 @@ public struct MonitoringOptions: ParsableArguments {
             Env: FSTPY_METRICS_ADDRESS. Default: off.
             """
     )
-    public var metricsAddress: String?
+    var metricsAddress: String?
 
     @Option(
         name: .customLong("xferlog"),
         help: "Append a line in the classic xferlog format per transfer to this file. Env: FSTPY_XFERLOG. Default: off."
     )
-    public var xferlog: String?
+    var xferlog: String?
 
-    public init() {}
+    /// The flags given, as text by setting.
+    var given: [SettingKey: String] {
+        var values: [SettingKey: String] = [:]
+        values[.pubport] = self.pubport.map(String.init)
+        values[.webhookURL] = self.webhookURL
+        values[.metricsAddress] = self.metricsAddress
+        values[.xferlog] = self.xferlog
+        return values
+    }
 }

@@ -1,50 +1,63 @@
 import FTPEventHandlers
 import Foundation
 
-/// `MonitoringOptions` merged with their `FSTPY_*` variables and checked: flag, then variable, then off.
-struct MonitoringSettings {
+/// `--pubport`, `--webhook-url`, `--metrics-address` and `--xferlog`, read like every other setting (flag, then
+/// variable, then configuration file; all off by default) and checked.
+struct MonitoringSettings: Sendable {
     /// The ZeroMQ PUB port.
     var pubport: Int?
     var webhookURL: URL?
-    var metricsAddress: (host: String, port: Int)?
+    var metricsAddress: HostAndPort?
     var xferlog: String?
 
-    init(options: MonitoringOptions, environment: [String: String]) throws(StartupError) {
-        func value(_ flag: String?, _ variable: String) -> String? {
-            if let flag { return flag }
-            if let text = environment[variable], !text.isEmpty { return text }
-            return nil
+    struct HostAndPort: Sendable, Hashable {
+        var host: String
+        var port: Int
+    }
+
+    init() {}
+
+    init(reader: inout Settings.Reader) throws(StartupError) {
+        // How an error names a setting: by the flag, the variable or the file it came from.
+        func naming(_ key: SettingKey) throws(StartupError) -> String {
+            try reader.layers.text(key)?.source.naming(key) ?? key.flag
         }
-        if let pubport = options.pubport {
-            self.pubport = pubport
-        } else if let text = environment["FSTPY_PUBPORT"], !text.isEmpty {
-            guard let number = Int(text) else { throw StartupError("FSTPY_PUBPORT='\(text)' is not a number") }
-            self.pubport = number
+        if let text = try reader.string(.pubport) {
+            guard let port = Int(text.trimmingCharacters(in: .whitespaces)), (0...65535).contains(port) else {
+                throw StartupError("\(try naming(.pubport)) must be a port between 0 and 65535, not '\(text)'")
+            }
+            self.pubport = port
         }
-        if let pubport = self.pubport, !(0...65535).contains(pubport) {
-            throw StartupError("--pubport must be between 0 and 65535, not \(pubport)")
-        }
-        if let text = value(options.webhookURL, "FSTPY_WEBHOOK_URL") {
+        if let text = try reader.string(.webhookURL, display: Self.redacted) {
             guard let url = URL(string: text), (try? WebhookEventHandler.validate(url)) != nil else {
-                throw StartupError("--webhook-url must be an http:// or https:// URL with a host, not '\(text)'")
+                throw StartupError(
+                    "\(try naming(.webhookURL)) must be an http:// or https:// URL with a host, "
+                        + "not '\(Self.redacted(text))'"
+                )
             }
             self.webhookURL = url
         }
-        if let text = value(options.metricsAddress, "FSTPY_METRICS_ADDRESS") {
+        if let text = try reader.string(.metricsAddress) {
             guard let address = Self.hostAndPort(text) else {
                 throw StartupError(
-                    "--metrics-address must be HOST:PORT (e.g. 127.0.0.1:9100 or [::1]:9100), not '\(text)'"
+                    "\(try naming(.metricsAddress)) must be HOST:PORT (e.g. 127.0.0.1:9100 or [::1]:9100), "
+                        + "not '\(text)'"
                 )
             }
             self.metricsAddress = address
         }
-        if let path = value(options.xferlog, "FSTPY_XFERLOG") {
-            self.xferlog = path
-        }
+        self.xferlog = try reader.string(.xferlog)
+    }
+
+    /// A URL without its password, for logs and --check-config.
+    static func redacted(_ text: String) -> String {
+        guard var components = URLComponents(string: text), components.password != nil else { return text }
+        components.password = "***"
+        return components.string ?? "<url>"
     }
 
     /// `host:port`, `[v6]:port`; nil when it is neither or the port is out of range.
-    static func hostAndPort(_ text: String) -> (host: String, port: Int)? {
+    static func hostAndPort(_ text: String) -> HostAndPort? {
         let host: Substring
         let portText: Substring
         if text.hasPrefix("[") {
@@ -59,6 +72,6 @@ struct MonitoringSettings {
             portText = text[text.index(after: colon)...]
         }
         guard !host.isEmpty, let port = Int(portText), (0...65535).contains(port) else { return nil }
-        return (String(host), port)
+        return HostAndPort(host: String(host), port: port)
     }
 }

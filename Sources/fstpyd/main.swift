@@ -1,3 +1,4 @@
 import FstpydCLI
 
+FstpydCommand.adoptEventLoopsAsGlobalExecutor()
 await FstpydCommand.runFromCommandLine()

@@ -70,6 +70,26 @@ struct EventsTests {
         }
     }
 
+    @Test("ftplib: an upload that stalls is an incomplete file received, outcome stalled", .enabled(if: enabled))
+    func stalled() async throws {
+        let recorder = EventRecorder()
+        let registry = PrometheusCollectorRegistry()
+        try await EventsHarness.withServer(configure: {
+            $0.timeouts.stalledTransfer = .seconds(1)
+            $0.monitoring.eventHandlers = [recorder]
+            $0.monitoring.metricsFactory = PrometheusMetricsFactory(registry: registry)
+        }) { fixture, port in
+            _ = try await EventsHarness.client(["stall"], fixture: fixture, port: port)
+        }
+        let transfers = recorder.events.filter(\.kind.isTransfer)
+        #expect(transfers.map(\.kind) == [.incompleteFileReceived])
+        let transfer = try #require(transfers.first?.transfer)
+        #expect(transfer.outcome == .stalled && transfer.path == "/pub/stalled.bin" && transfer.bytes == 1024)
+        #expect(transfer.duration >= .seconds(1))
+        let metrics = parseMetrics(registry.emitToString())
+        #expect(metrics[#"fstpy_transfers_total{direction="in",result="stalled"}"#] == 1)
+    }
+
     @Test(
         "ftplib: metrics count sessions, logins, bytes, transfers by result, durations and storage errors",
         .enabled(if: enabled)

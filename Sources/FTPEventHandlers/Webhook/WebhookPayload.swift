@@ -12,7 +12,7 @@ import Foundation
 /// ```
 ///
 /// `event` is the original's hook name without `on_`; `time` is UTC with milliseconds; `duration` is in seconds;
-/// `result` is `ok`, `failed` (login_failed) or the transfer's outcome (`completed`, `aborted`,
+/// `result` is `ok`, `failed` (login_failed) or the transfer's outcome (`completed`, `aborted`, `stalled`,
 /// `connection_failed`, `storage_failed`). There is never a password in it.
 package struct WebhookPayload: Encodable, Hashable, Sendable {
     var event: String

@@ -53,13 +53,12 @@ extension FTPCommand {
     /// The argument as it may appear in a log line (never a password).
     public var loggableArgument: String? {
         switch self {
-        case .pass: "<redacted>"
+        case .pass, .account: "<redacted>"
         case .user(let name): name
         case .changeDirectory(let path), .retrieve(let path), .store(let path), .append(let path),
             .renameFrom(let path), .renameTo(let path), .delete(let path), .removeDirectory(let path),
             .makeDirectory(let path), .size(let path), .modificationTime(let path), .authenticate(let path),
-            .protectionBufferSize(let path), .protectionLevel(let path), .structure(let path), .mode(let path),
-            .account(let path):
+            .protectionBufferSize(let path), .protectionLevel(let path), .structure(let path), .mode(let path):
             path
         case .storeUnique(let path), .list(let path), .nameList(let path), .status(let path), .help(let path),
             .machineListSingle(let path), .machineListDirectory(let path):

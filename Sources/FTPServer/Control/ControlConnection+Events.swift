@@ -41,6 +41,9 @@ struct SessionEvents {
 extension ControlConnection {
     /// Emits the event of a finished transfer (`file_sent`, `file_received` or their incomplete forms) and counts it.
     func emitTransferEvent(_ outcome: TransferOutcome, verb: String, path: String) {
+        if case .storageFailed(let error) = outcome {
+            self.context.events.metrics.storageFailed(error)
+        }
         // Listings are data transfers too, but not file transfers.
         guard verb == "RETR" || verb == "STOR" else { return }
         let direction: FTPEvent.Transfer.Direction = verb == "RETR" ? .download : .upload
@@ -48,6 +51,7 @@ extension ControlConnection {
         switch outcome {
         case .completed: result = .completed
         case .aborted: result = .aborted
+        case .stalled: result = .stalled
         case .connectionFailed: result = .connectionFailed
         case .storageFailed: result = .storageFailed
         }

@@ -8,6 +8,8 @@ extension ControlConnection {
     enum TransferOutcome {
         case completed
         case aborted
+        /// Nothing moved on the data connection for the stalled-transfer timeout; the watchdog closed it.
+        case stalled
         /// The data connection failed (client gone, reset).
         case connectionFailed(any Error)
         /// The storage failed.
@@ -46,14 +48,22 @@ extension ControlConnection {
         )
         let outcome = await self.runTransfer("RETR \(path)", on: data, sending: true) { _, sender, transfers in
             if !ascii, data.supportsFileRegions, let source = reader.sendfileSource {
-                guard source.end > source.offset else { return }
-                let region = FileRegion(
-                    fileHandle: source.handle,
-                    readerIndex: Int(source.offset),
-                    endIndex: Int(source.end)
-                )
-                try await sender.send(region)
-                transfers.addBytes(Int(source.end - source.offset))
+                // One region for the whole file, or, under a download limit, regions sized by the bucket (still
+                // sendfile), each paced before it goes.
+                let throttle = self.bandwidth.download
+                var offset = source.offset
+                while offset < source.end {
+                    let length = Int(min(source.end - offset, Int64(throttle.sliceSize)))
+                    try await throttle.pace(length, for: transfers)
+                    let region = FileRegion(
+                        fileHandle: source.handle,
+                        readerIndex: Int(offset),
+                        endIndex: Int(offset) + length
+                    )
+                    try await sender.send(region)
+                    transfers.addBytes(length)
+                    offset += Int64(length)
+                }
                 return
             }
             var converter = ASCIIConverter.ToNetwork()
@@ -66,7 +76,7 @@ extension ControlConnection {
                 }
                 guard let chunk else { break }
                 let out = ascii ? converter.convert(chunk) : chunk
-                try await sender.send(out)
+                try await self.bandwidth.download.send(out, for: transfers) { try await sender.send($0) }
                 transfers.addBytes(out.readableBytes)
             }
             try await sender.finish()
@@ -141,6 +151,7 @@ extension ControlConnection {
             var converter = ASCIIConverter.FromNetwork()
             for try await chunk in inbound {
                 transfers.addBytes(chunk.readableBytes)
+                try await self.bandwidth.upload.pace(chunk.readableBytes, for: transfers)
                 let out = ascii ? converter.convert(chunk) : chunk
                 do {
                     try await writer.write(out)
@@ -164,7 +175,12 @@ extension ControlConnection {
             }
         }
         if case .completed = outcome {} else { await writer.abort() }
-        await self.finishTransfer(outcome, verb: "STOR", path: path)
+        let verb: String
+        switch mode {
+        case .append: verb = "APPE"
+        default: verb = preliminary == nil ? "STOR" : "STOU"
+        }
+        await self.finishTransfer(outcome, verb: verb, path: path)
     }
 
     /// Runs a transfer's body with the data connection registered for ABOR/STAT, then closes the connection.
@@ -179,8 +195,13 @@ extension ControlConnection {
             -> Void
     ) async -> TransferOutcome {
         let transfers = self.transfers
-        let started = ContinuousClock.now
         transfers.begin(description, channel: data.channel)
+        let started = ContinuousClock.now
+        let watchdog = StalledTransferWatchdog.start(
+            channel: data.channel,
+            timeout: self.configuration.timeouts.stalledTransfer,
+            transfer: transfers
+        )
         var outcome = TransferOutcome.completed
         do {
             try await data.asyncChannel.executeThenClose { inbound, _ in
@@ -195,42 +216,55 @@ extension ControlConnection {
         } catch {
             outcome = .connectionFailed(error)
         }
+        let stalled = watchdog.stop()
         let (aborted, bytes) = transfers.end()
         self.lastTransferBytes = bytes
         self.lastTransferDuration = ContinuousClock.now - started
         if aborted {
             outcome = .aborted
+        } else if stalled {
+            outcome = .stalled
         }
         return outcome
     }
 
-    /// Sends the final reply of a transfer and logs it.
+    /// Sends the final reply of a transfer and logs it: one line per transfer with the verb, path, bytes, duration
+    /// and result (user and client come with the session's logger).
     func finishTransfer(_ outcome: TransferOutcome, verb: String, path: String) async {
-        let bytes = self.lastTransferBytes
         self.emitTransferEvent(outcome, verb: verb, path: path)
+        var metadata: Logger.Metadata = [
+            "ftp.verb": "\(verb)",
+            "ftp.path": "\(LogText.sanitized(path, limit: 1024))",
+            "ftp.bytes": "\(self.lastTransferBytes)",
+            "ftp.duration": "\(self.lastTransferDuration.logText)s",
+        ]
+        let reply: FTPReply
+        let message: Logger.Message
         switch outcome {
         case .completed:
-            self.logger.info(
-                "transfer complete",
-                metadata: ["ftp.verb": "\(verb)", "ftp.path": "\(path)", "ftp.bytes": "\(bytes)"]
-            )
-            await self.reply(FTPReply(226, "Transfer complete."))
+            (message, metadata["ftp.result"]) = ("transfer complete", "ok")
+            reply = FTPReply(226, "Transfer complete.")
         case .aborted:
             self.lastTransferAborted = true
-            self.logger.info(
-                "transfer aborted",
-                metadata: ["ftp.verb": "\(verb)", "ftp.path": "\(path)", "ftp.bytes": "\(bytes)"]
-            )
-            await self.reply(FTPReply(426, "Connection closed; transfer aborted."))
+            (message, metadata["ftp.result"]) = ("transfer aborted", "aborted")
+            reply = FTPReply(426, "Connection closed; transfer aborted.")
+        case .stalled:
+            let seconds = self.configuration.timeouts.stalledTransfer.logText
+            (message, metadata["ftp.result"]) = ("transfer stalled", "stalled")
+            metadata["ftp.timeout"] = "\(seconds)s"
+            reply = FTPReply(426, "No data moved for \(seconds) seconds; transfer aborted.")
         case .connectionFailed(let error):
-            self.logger.info(
-                "transfer failed",
-                metadata: ["ftp.verb": "\(verb)", "ftp.path": "\(path)", "ftp.error": "\(error)"]
-            )
-            await self.reply(FTPReply(426, "Connection closed; transfer aborted."))
+            (message, metadata["ftp.result"]) = ("transfer failed", "failed")
+            metadata["ftp.error"] = "\(error)"
+            reply = FTPReply(426, "Connection closed; transfer aborted.")
         case .storageFailed(let error):
-            await self.fail(error, path: path, operation: "transfer")
+            (message, metadata["ftp.result"]) = ("transfer failed", "storage-error")
+            metadata["ftp.error"] = "\(error)"
+            reply = FTPReply(error, path: path)
         }
+        metadata["ftp.reply"] = "\(reply.code)"
+        self.logger.info(message, metadata: metadata)
+        await self.reply(reply)
     }
 }
 

@@ -12,6 +12,10 @@ package struct ServerContext: Sendable {
     package var authorizer: any Authorizer
     package var group: any EventLoopGroup
     package var logger: Logger
+    /// Failed logins per address and bans; nil when bans are off.
+    package var loginBans: LoginBans?
+    /// The bandwidth limiters.
+    package var bandwidth: BandwidthLimits
     /// Events for the configured handlers, and metrics.
     package var events: EventDispatcher
 }
@@ -22,12 +26,19 @@ package struct ServerContext: Sendable {
 /// channel, so a client that floods commands is held back by TCP, not buffered); while a transfer runs it answers
 /// ABOR (closing the data connection), STAT and NOOP itself. The session task runs every command, transfers
 /// included, in order, and owns all session state.
-package final class ControlConnection {
+///
+/// `@unchecked Sendable`: the state is only ever touched by one task at a time. The session loop hands the connection
+/// to a child task per command and waits for that task before it reads the next command; the reader task only uses
+/// the `Sendable` members it was given (`transfers`, `outbound`).
+package final class ControlConnection: @unchecked Sendable {
     package typealias ControlChannel = NIOAsyncChannel<ControlEvent, Never>
 
     let context: ServerContext
     let channel: any Channel
     let outbound: ReplyWriter
+    let lifecycle: SessionLifecycle
+    /// The client's IP address (normalized), recorded at the start: a closed channel no longer knows it.
+    let clientAddress: String
     var logger: Logger
     var configuration: FTPService.Configuration { self.context.configuration }
 
@@ -42,8 +53,12 @@ package final class ControlConnection {
     var lastTransferAborted = false
     /// Bytes moved by the last transfer, for its log line.
     var lastTransferBytes: Int64 = 0
-    /// How long the last transfer took, for its event.
+    /// How long the last transfer took, for its log line.
     var lastTransferDuration: Duration = .zero
+    /// The code of the last reply sent, for the command's log line.
+    var lastReplyCode: Int?
+    /// The bandwidth limits this session's transfers are held to (the user's, once logged in).
+    var bandwidth: SessionBandwidth
     /// This session's events (ControlConnection+Events.swift).
     var events: SessionEvents
 
@@ -58,29 +73,37 @@ package final class ControlConnection {
         context: ServerContext,
         channel: any Channel,
         outbound: ReplyWriter,
-        transfers: TransferControl
+        lifecycle: SessionLifecycle
     ) {
         self.context = context
-        self.transfers = transfers
+        self.transfers = lifecycle.transfers
+        self.lifecycle = lifecycle
         self.channel = channel
         self.outbound = outbound
+        self.clientAddress = channel.remoteAddress?.normalizedIPAddress ?? "?"
+        self.bandwidth = context.bandwidth.throttles(forUser: nil)
         self.session = SessionStateMachine(maximumLoginAttempts: context.configuration.limits.maximumLoginAttempts)
         self.events = SessionEvents(dispatcher: context.events, remoteAddress: channel.remoteAddress)
-        var logger = context.logger
-        logger[metadataKey: "ftp.client"] = "\(channel.remoteAddress?.displayText ?? "?")"
-        self.logger = logger
+        self.logger = context.logger.with(client: channel)
     }
 
     /// Serves the connection until QUIT, a dropped client, or cancellation.
-    package static func serve(_ asyncChannel: ControlChannel, transfers: TransferControl, context: ServerContext) async
-    {
+    package static func serve(
+        _ asyncChannel: ControlChannel,
+        lifecycle: SessionLifecycle,
+        context: ServerContext
+    ) async {
         do {
             try await asyncChannel.executeThenClose { inbound, _ in
                 let connection = ControlConnection(
                     context: context,
                     channel: asyncChannel.channel,
-                    outbound: ReplyWriter(channel: asyncChannel.channel),
-                    transfers: transfers
+                    outbound: ReplyWriter(
+                        channel: asyncChannel.channel,
+                        timeout: context.configuration.timeouts.replyWrite,
+                        logger: context.logger.with(client: asyncChannel.channel)
+                    ),
+                    lifecycle: lifecycle
                 )
                 await connection.run(inbound: inbound)
             }
@@ -96,12 +119,34 @@ package final class ControlConnection {
         let commands = AsyncChannel<ControlEvent>()
         let transfers = self.transfers
         let outbound = self.outbound
+        let logger = self.logger
+        let commandLevel = self.configuration.commandLogLevel
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                await Self.readCommands(inbound, into: commands, transfers: transfers, outbound: outbound)
+                await Self.readCommands(
+                    inbound,
+                    into: commands,
+                    transfers: transfers,
+                    outbound: outbound,
+                    log: { command, code in logger.logCommand(command, reply: code, level: commandLevel) }
+                )
             }
             for await event in commands {
-                if await !self.handle(event) { break }
+                // A graceful shutdown closes an idle session itself (421), and lets a busy one finish its command.
+                guard self.lifecycle.commandStarted() else { break }
+                // Each command runs in a child task of its own. A task keeps the memory its deepest call needed
+                // until it ends; run in the session's own task, one login or listing would leave kilobytes of
+                // frames behind in every idle session.
+                let goOn = await withTaskGroup(of: Bool.self) { commandGroup in
+                    commandGroup.addTask { await self.handle(event) }
+                    return await commandGroup.next() ?? false
+                }
+                guard goOn else { break }
+                guard self.lifecycle.commandFinished() else {
+                    await self.reply(SessionLifecycle.shutdownReply)
+                    self.logger.info("session closed for shutdown after its last command")
+                    break
+                }
             }
             // Stop the reader (it may be waiting on the client) and let it finish.
             commands.finish()
@@ -118,7 +163,8 @@ package final class ControlConnection {
         _ inbound: NIOAsyncChannelInboundStream<ControlEvent>,
         into commands: AsyncChannel<ControlEvent>,
         transfers: TransferControl,
-        outbound: ReplyWriter
+        outbound: ReplyWriter,
+        log: (FTPCommand, Int) -> Void
     ) async {
         do {
             for try await event in inbound {
@@ -134,9 +180,11 @@ package final class ControlConnection {
                                 "Transfer in progress: \(snapshot.description), \(snapshot.bytes) bytes so far."
                             )
                         )
+                        log(command, 213)
                         continue
                     case .noop:
                         try? await outbound.write(FTPReply(200, "NOOP command successful."))
+                        log(command, 200)
                         continue
                     default:
                         break
@@ -155,16 +203,21 @@ package final class ControlConnection {
 
     /// Handles one event; returns false when the session is over.
     private func handle(_ event: ControlEvent) async -> Bool {
+        self.lastReplyCode = nil
         switch event {
         case .command(let command):
-            self.logger.debug("command", metadata: ["ftp.command": "\(command)"])
-            return await self.handle(command)
+            let keepGoing = await self.handle(command)
+            self.logger.logCommand(command, reply: self.lastReplyCode, level: self.configuration.commandLogLevel)
+            return keepGoing
         case .invalid(let error):
             await self.reply(FTPReply(parseError: error))
+            self.logger.logRefusedLine("\(error)", reply: self.lastReplyCode, level: self.configuration.commandLogLevel)
         case .lineTooLong:
             await self.reply(FTPReply(500, "Command line too long."))
+            self.logger.logRefusedLine("line too long", reply: 500, level: .notice)
         case .invalidEncoding:
             await self.reply(FTPReply(501, "Command line is not valid UTF-8."))
+            self.logger.logRefusedLine("not UTF-8", reply: 501, level: self.configuration.commandLogLevel)
         }
         return true
     }
@@ -200,6 +253,7 @@ package final class ControlConnection {
 
     /// Sends a reply. A failure means the client is gone; the reader notices and ends the session.
     func reply(_ reply: FTPReply) async {
+        self.lastReplyCode = reply.code
         try? await self.outbound.write(reply)
     }
 

@@ -1,4 +1,5 @@
 import FTPProtocol
+import Logging
 import NIOCore
 import Synchronization
 
@@ -17,6 +18,9 @@ package final class TransferControl: Sendable {
         var aborted = false
         var description = ""
         var bytes: Int64 = 0
+        /// Bumped while the transfer waits on purpose (bandwidth pacing), so that the stalled-transfer watchdog
+        /// does not take our own wait for a stalled client.
+        var pacingTicks: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -59,6 +63,16 @@ package final class TransferControl: Sendable {
         return true
     }
 
+    /// The transfer is waiting on purpose (bandwidth pacing): not stalled.
+    package func noteProgress() {
+        self.state.withLock { $0.pacingTicks &+= 1 }
+    }
+
+    /// What the stalled-transfer watchdog compares from one look to the next: bytes moved and pacing waits.
+    package var progressMark: (bytes: Int64, pacingTicks: UInt64) {
+        self.state.withLock { ($0.bytes, $0.pacingTicks) }
+    }
+
     package func addBytes(_ count: Int) {
         self.state.withLock { $0.bytes += Int64(count) }
     }
@@ -84,10 +98,12 @@ package final class ControlIdleHandler: ChannelDuplexHandler {
 
     private let transfers: TransferControl
     private let timeout: TimeAmount
+    private let logger: Logger?
 
-    package init(transfers: TransferControl, timeout: TimeAmount) {
+    package init(transfers: TransferControl, timeout: TimeAmount, logger: Logger? = nil) {
         self.transfers = transfers
         self.timeout = timeout
+        self.logger = logger
     }
 
     package func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -98,11 +114,20 @@ package final class ControlIdleHandler: ChannelDuplexHandler {
         // Not idle while a transfer runs, nor within one timeout of its end (the idle event comes again later).
         guard !self.transfers.snapshot.isActive, !self.transfers.endedWithin(self.timeout) else { return }
         let reply = FTPReply(421, "Control connection timed out.")
+        self.logger?.info(
+            "idle timeout: closing the control connection",
+            metadata: ["ftp.reply": "421", "ftp.timeout": "\(self.timeout.nanoseconds / 1_000_000_000)s"]
+        )
         let written = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(self.wrapOutboundOut(reply), promise: written)
-        let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+        let channel = context.channel
+        // Close once the 421 is out, or after a bounded wait when the client does not read it either.
+        let fallback = context.eventLoop.scheduleTask(in: min(self.timeout, .seconds(10))) {
+            channel.close(promise: nil)
+        }
         written.futureResult.whenComplete { _ in
-            boundContext.value.close(promise: nil)
+            fallback.cancel()
+            channel.close(promise: nil)
         }
     }
 }

@@ -46,7 +46,8 @@ package struct PassiveListener: Sendable {
         let serverChannel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: host, port: port) { child in
+            // An address literal, not a host name: no resolver round trip (getaddrinfo asks netlink) per PASV.
+            .bind(to: try SocketAddress(ipAddress: host, port: port)) { child in
                 child.eventLoop.makeCompletedFuture {
                     try DataConnection.configure(child, chunkSize: chunkSize)
                 }

@@ -23,7 +23,7 @@ public struct FTPEvent: Sendable, Hashable {
         case fileSent = "file_sent"
         /// An upload (STOR, APPE, STOU) completed and is stored.
         case fileReceived = "file_received"
-        /// A download ended early: ABOR, the client went away, the data connection or the storage failed.
+        /// A download ended early: ABOR, the client went away, it stalled, the data connection or the storage failed.
         case incompleteFileSent = "incomplete_file_sent"
         /// An upload ended early or could not be stored; what was sent is not published (uploads are atomic).
         case incompleteFileReceived = "incomplete_file_received"
@@ -64,8 +64,10 @@ public struct FTPEvent: Sendable, Hashable {
         public enum Outcome: String, Sendable, Hashable {
             /// Every byte moved and (for uploads) the file is stored.
             case completed
-            /// ABOR, or the client closed the control connection during the transfer.
+            /// ABOR, the client closed the control connection during the transfer, or the shutdown deadline passed.
             case aborted
+            /// No byte moved for the stalled-transfer timeout.
+            case stalled
             /// The data connection failed (reset, closed early).
             case connectionFailed = "connection_failed"
             /// The storage failed (read error, write error, the upload could not be committed).

@@ -9,7 +9,7 @@ import VirtualFS
 /// | `fstpy_sessions_total` | counter | sessions opened |
 /// | `fstpy_logins_total` | counter | `result`: `ok`, `failed` |
 /// | `fstpy_transfer_bytes_total` | counter | `direction`: `in` (uploads), `out` (downloads) |
-/// | `fstpy_transfers_total` | counter | `direction`, `result`: `completed`, `aborted`, `connection_failed`, `storage_failed` |
+/// | `fstpy_transfers_total` | counter | `direction`, `result`: `completed`, `aborted`, `stalled`, ... |
 /// | `fstpy_transfer_duration_seconds` | timer (histogram) | `direction`, `result` |
 /// | `fstpy_storage_errors_total` | counter | `kind`: `not_found`, `permission_denied`, ... `backend` |
 /// | `fstpy_events_dropped_total` | counter | `handler` |

@@ -1,3 +1,5 @@
+import Logging
+
 extension FTPService {
     /// Everything that shapes the server's behaviour. `fstpyd`'s flags and `FSTPY_*` variables map onto this and
     /// nothing else.
@@ -12,6 +14,14 @@ extension FTPService {
         public var passive: Passive
         public var limits: Limits
         public var timeouts: Timeouts
+        /// Refusing addresses that fail to log in again and again. On by default; `nil` switches it off.
+        public var loginBan: LoginBan?
+        /// Bandwidth limits on file transfers. None by default.
+        public var bandwidth: Bandwidth
+        /// The level of the one log line written per command (verb, harmless argument, reply code, user, client).
+        /// Defaults to `.info`, so an administrator sees every command at the default log level; `.debug` hides them
+        /// while transfers, logins and refusals stay visible.
+        public var commandLogLevel: Logger.Level
         /// Event handlers and metrics (FTPService+Monitoring.swift).
         public var monitoring = Monitoring()
 
@@ -21,7 +31,10 @@ extension FTPService {
             banner: String = "FsTPy FTP server ready.",
             passive: Passive = Passive(),
             limits: Limits = Limits(),
-            timeouts: Timeouts = Timeouts()
+            timeouts: Timeouts = Timeouts(),
+            loginBan: LoginBan? = LoginBan(),
+            bandwidth: Bandwidth = Bandwidth(),
+            commandLogLevel: Logger.Level = .info
         ) {
             self.host = host
             self.port = port
@@ -29,6 +42,9 @@ extension FTPService {
             self.passive = passive
             self.limits = limits
             self.timeouts = timeouts
+            self.loginBan = loginBan
+            self.bandwidth = bandwidth
+            self.commandLogLevel = commandLogLevel
         }
 
         /// Passive data connections: the port range they are taken from and the address announced for them.
@@ -84,18 +100,102 @@ extension FTPService {
             /// How long a transfer command waits for its data connection (the client's connect to a passive port, or
             /// ours to its PORT address). Defaults to 30 seconds.
             public var dataConnection: Duration
-            /// The pause before answering a failed login, the same for a wrong user and a wrong password. Defaults to
-            /// 1 second.
+            /// An open data connection on which no byte moves for this long is closed, and the transfer answered with
+            /// 426. Defaults to 60 seconds.
+            public var stalledTransfer: Duration
+            /// A reply that cannot be written for this long (a client that sends commands but never reads the
+            /// replies) closes the control connection. Defaults to 60 seconds.
+            public var replyWrite: Duration
+            /// The pause before answering the first failed login of a connection, counted from the start of the
+            /// attempt and the same for a wrong user and a wrong password. It doubles with each further failure on
+            /// the connection, up to ``maximumFailedLoginDelay``. Defaults to 1 second.
             public var failedLoginDelay: Duration
+            /// The longest pause after a failed login. Defaults to 8 seconds.
+            public var maximumFailedLoginDelay: Duration
+            /// On graceful shutdown, how long transfers in flight may take to finish before they are aborted (426)
+            /// and every session is closed. Idle sessions are closed at once. Defaults to 30 seconds.
+            public var shutdown: Duration
 
             public init(
                 idle: Duration = .seconds(300),
                 dataConnection: Duration = .seconds(30),
-                failedLoginDelay: Duration = .seconds(1)
+                stalledTransfer: Duration = .seconds(60),
+                replyWrite: Duration = .seconds(60),
+                failedLoginDelay: Duration = .seconds(1),
+                maximumFailedLoginDelay: Duration = .seconds(8),
+                shutdown: Duration = .seconds(30)
             ) {
                 self.idle = idle
                 self.dataConnection = dataConnection
+                self.stalledTransfer = stalledTransfer
+                self.replyWrite = replyWrite
                 self.failedLoginDelay = failedLoginDelay
+                self.maximumFailedLoginDelay = maximumFailedLoginDelay
+                self.shutdown = shutdown
+            }
+
+            /// The pause after the `failures`-th failed login on one connection (1 for the first).
+            package func failedLoginDelay(afterFailures failures: Int) -> Duration {
+                var delay = self.failedLoginDelay
+                var step = 1
+                while step < failures, delay < self.maximumFailedLoginDelay {
+                    delay *= 2
+                    step += 1
+                }
+                return min(delay, max(self.maximumFailedLoginDelay, self.failedLoginDelay))
+            }
+        }
+
+        /// A per-address ban after repeated failed logins across connections (as SFTPGo's defender or ProFTPD's
+        /// mod_ban): `maximumFailures` failed logins from one address within `window` refuse that address with 421
+        /// for `duration`, at connect and at any further PASS. The ban expires by itself.
+        public struct LoginBan: Sendable {
+            /// Failed logins within `window` that ban an address. Defaults to 10.
+            public var maximumFailures: Int
+            /// How far back failures count. Defaults to 10 minutes.
+            public var window: Duration
+            /// How long a ban lasts. Defaults to 15 minutes.
+            public var duration: Duration
+            /// Addresses remembered at once (failures and bans), so a flood of addresses cannot grow memory without
+            /// bound; when full, the entry idle the longest is forgotten. Defaults to 10,000.
+            public var maximumTrackedAddresses: Int
+
+            public init(
+                maximumFailures: Int = 10,
+                window: Duration = .seconds(600),
+                duration: Duration = .seconds(900),
+                maximumTrackedAddresses: Int = 10_000
+            ) {
+                self.maximumFailures = maximumFailures
+                self.window = window
+                self.duration = duration
+                self.maximumTrackedAddresses = maximumTrackedAddresses
+            }
+        }
+
+        /// Bandwidth limits in bytes per second, for file transfers (RETR, STOR, APPE, STOU). `nil` is unlimited.
+        /// A server-wide limit is shared by every transfer in that direction; a per-user limit by every transfer of
+        /// one user, across their sessions. A transfer under both waits for both.
+        public struct Bandwidth: Sendable, Hashable {
+            /// All downloads together.
+            public var maximumDownloadRate: Int?
+            /// All uploads together.
+            public var maximumUploadRate: Int?
+            /// Each user's downloads together.
+            public var userMaximumDownloadRate: Int?
+            /// Each user's uploads together.
+            public var userMaximumUploadRate: Int?
+
+            public init(
+                maximumDownloadRate: Int? = nil,
+                maximumUploadRate: Int? = nil,
+                userMaximumDownloadRate: Int? = nil,
+                userMaximumUploadRate: Int? = nil
+            ) {
+                self.maximumDownloadRate = maximumDownloadRate
+                self.maximumUploadRate = maximumUploadRate
+                self.userMaximumDownloadRate = userMaximumDownloadRate
+                self.userMaximumUploadRate = userMaximumUploadRate
             }
         }
     }

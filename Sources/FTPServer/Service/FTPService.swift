@@ -12,7 +12,9 @@ import VirtualFS
 #endif
 
 /// The FTP server as a swift-service-lifecycle `Service`: binds, serves every control connection in its own task,
-/// and on graceful shutdown (or cancellation) stops accepting, tells open sessions 421 and closes them.
+/// and on graceful shutdown stops accepting, closes idle sessions with 421 and lets sessions with a command in flight
+/// (a transfer) finish it before their 421, up to ``Configuration/Timeouts/shutdown``; then transfers still running
+/// are aborted (426) and everything is closed. Cancellation closes everything at once.
 ///
 /// ```swift
 /// let fileSystem = try await FileSystemRegistry.standard.open("osfs://./ftp-root")
@@ -45,6 +47,8 @@ public struct FTPService: Service {
             authorizer: authorizer,
             group: eventLoopGroup,
             logger: logger,
+            loginBans: configuration.loginBan.map(LoginBans.init(policy:)),
+            bandwidth: BandwidthLimits(configuration.bandwidth),
             events: EventDispatcher(monitoring: configuration.monitoring, logger: logger)
         )
         self.onServerRunning = onServerRunning
@@ -65,9 +69,14 @@ public struct FTPService: Service {
             // Urgent data inline: a client's "ABOR" sent with MSG_OOB (Python's ftplib) must not lose a byte.
             .childChannelOption(.socketOption(.init(rawValue: SO_OOBINLINE)), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            // Command lines are short: small receive buffers, since an idle session keeps its last one for reuse.
+            .childChannelOption(
+                .recvAllocator,
+                value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 16 * 1024)
+            )
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try Self.setUpControlChannel(channel, configuration: configuration)
+                    try Self.setUpControlChannel(channel, configuration: configuration, logger: context.logger)
                 }
             }
         guard let address = server.channel.localAddress else {
@@ -76,13 +85,13 @@ public struct FTPService: Service {
         context.logger.info("listening", metadata: ["ftp.address": "\(address.displayText)"])
         self.onServerRunning?(address)
 
-        let shutdown: @Sendable () -> Void = {
-            server.channel.close(promise: nil)
-            for channel in registry.beginShutdown() {
-                channel.writeAndFlush(FTPReply(421, "Server shutting down."), promise: nil)
-                channel.close(promise: nil)
-            }
-        }
+        let shutdown = GracefulShutdown(
+            listener: server.channel,
+            registry: registry,
+            timeout: configuration.timeouts.shutdown,
+            eventLoop: context.group.next(),
+            logger: context.logger
+        )
         try await withTaskCancellationHandler {
             try await withGracefulShutdownHandler {
                 try await server.executeThenClose { inbound in
@@ -93,14 +102,20 @@ public struct FTPService: Service {
                                 await Self.serve(connection, context: context, registry: registry)
                             }
                         }
+                        // The listener is closed (a shutdown, or it failed): let the sessions finish, and cancel
+                        // whatever is left when the shutdown gives up waiting.
+                        shutdown.begin()
+                        await registry.waitUntilEmpty()
+                        if registry.count > 0 { group.cancelAll() }
                     }
                 }
             } onGracefulShutdown: {
-                shutdown()
+                shutdown.begin()
             }
         } onCancel: {
-            shutdown()
+            shutdown.closeEverything()
         }
+        shutdown.finish()
         context.events.finish()
         await eventsDelivered
         context.logger.info("stopped")
@@ -112,31 +127,48 @@ public struct FTPService: Service {
         registry: ConnectionRegistry
     ) async {
         let connection = accepted.asyncChannel
-        if let refusal = registry.admit(connection.channel) {
-            let text =
-                refusal == .tooManyConnections
-                ? "Too many connections. Service temporarily unavailable."
-                : "Too many connections from your address."
+        let address = connection.channel.remoteAddress?.normalizedIPAddress ?? "?"
+        let lifecycle = SessionLifecycle(channel: connection.channel, transfers: accepted.transfers)
+        let refusal: (reason: String, text: String)?
+        if let remaining = context.loginBans?.remainingBan(for: address) {
+            refusal = (
+                "banned for \(remaining.logText)s more", "Too many failed logins from your address; try again later."
+            )
+        } else {
+            switch registry.admit(lifecycle, address: address) {
+            case nil: refusal = nil
+            case .tooManyConnections?:
+                refusal = ("too many connections", "Too many connections. Service temporarily unavailable.")
+            case .tooManyFromAddress?:
+                refusal = ("too many connections from the address", "Too many connections from your address.")
+            case .shuttingDown?:
+                refusal = ("shutting down", SessionLifecycle.shutdownReply.lines.joined())
+            }
+        }
+        if let refusal {
             context.logger.notice(
                 "connection refused",
                 metadata: [
                     "ftp.client": "\(connection.channel.remoteAddress?.displayText ?? "?")",
-                    "ftp.reason": "\(refusal)",
+                    "ftp.reason": "\(refusal.reason)",
+                    "ftp.reply": "421",
                 ]
             )
             try? await connection.executeThenClose { _, _ in
-                try await ReplyWriter(channel: connection.channel).write(FTPReply(421, text))
+                try await ReplyWriter(channel: connection.channel, timeout: context.configuration.timeouts.replyWrite)
+                    .write(FTPReply(421, refusal.text))
             }
             return
         }
-        defer { registry.release(connection.channel) }
-        await ControlConnection.serve(connection, transfers: accepted.transfers, context: context)
+        defer { registry.release(lifecycle) }
+        await ControlConnection.serve(connection, lifecycle: lifecycle, context: context)
     }
 
     /// The control pipeline: line framing with its limit, reply encoding, the idle timeout; then the async session.
     private static func setUpControlChannel(
         _ channel: any Channel,
-        configuration: Configuration
+        configuration: Configuration,
+        logger: Logger
     ) throws -> AcceptedControlChannel {
         let sync = channel.pipeline.syncOperations
         let transfers = TransferControl()
@@ -145,7 +177,13 @@ public struct FTPService: Service {
         )
         try sync.addHandler(MessageToByteHandler(FTPReplyEncoder()))
         try sync.addHandler(IdleStateHandler(readTimeout: TimeAmount(configuration.timeouts.idle)))
-        try sync.addHandler(ControlIdleHandler(transfers: transfers, timeout: TimeAmount(configuration.timeouts.idle)))
+        try sync.addHandler(
+            ControlIdleHandler(
+                transfers: transfers,
+                timeout: TimeAmount(configuration.timeouts.idle),
+                logger: logger.with(client: channel)
+            )
+        )
         let asyncChannel = try ControlConnection.ControlChannel(
             wrappingChannelSynchronously: channel,
             configuration: .init(

@@ -40,6 +40,9 @@ package struct SessionStateMachine: Sendable {
         self.maximumLoginAttempts = maximumLoginAttempts
     }
 
+    /// Failed logins on this connection so far.
+    package var failedLoginCount: Int { self.failedLogins }
+
     package var user: User? {
         if case .loggedIn(let user) = self.login { return user }
         return nil

@@ -4,6 +4,7 @@
     python3 events_client.py session PORT        the session whose events the tests check (see scenario_session)
     python3 events_client.py upload PORT PATH... one session uploading a small file to each PATH (directories made)
     python3 events_client.py many PORT COUNT     one session uploading COUNT files of 256 KiB; prints the seconds taken
+    python3 events_client.py stall PORT          STOR /pub/stalled.bin: 1 KiB, then nothing until the server gives up
 
 Environment as for ftplib_client.py (FTP_HOST, FTP_ROOT, the passwords). Exit status 0: done; 1: a mismatch
 ("FAIL ..." on stderr); 2: an unexpected exception.
@@ -141,6 +142,16 @@ def scenario_many(count):
     print("%.3f" % elapsed)
 
 
+def scenario_stall():
+    ftp = connect()
+    conn = ftp.transfercmd("STOR /pub/stalled.bin")
+    conn.sendall(os.urandom(1024))
+    reply = ftp.getline()
+    conn.close()
+    check(reply.startswith("426"), "a stalled STOR: %r" % reply)
+    ftp.quit()
+
+
 def main():
     global PORT
     if len(sys.argv) < 3:
@@ -152,6 +163,8 @@ def main():
             scenario_session()
         elif name == "upload":
             scenario_upload(sys.argv[3:])
+        elif name == "stall":
+            scenario_stall()
         elif name == "many":
             scenario_many(int(sys.argv[3]))
         else:

@@ -1,6 +1,7 @@
 import FTPServer
 import FTPServerTesting
 import Foundation
+import Logging
 import VirtualFS
 
 /// A served temporary directory with three users, and a running server in front of it.
@@ -94,6 +95,7 @@ struct Fixture: Sendable {
     /// removes the directory (also when `body` throws).
     static func withServer<Result: Sendable>(
         host: String = Fixture.host,
+        logger: Logger = Logger(label: "fstpy.test"),
         configure: @Sendable (inout FTPService.Configuration) -> Void = { _ in },
         _ body: @Sendable (Fixture, Int) async throws -> Result
     ) async throws -> Result {
@@ -107,7 +109,8 @@ struct Fixture: Sendable {
         return try await TestServer.withServer(
             configuration: configuration,
             fileSystem: fileSystem,
-            authorizer: authorizer
+            authorizer: authorizer,
+            logger: logger
         ) { port in
             try await body(fixture, port)
         }
