@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "VirtualFS", targets: ["VirtualFS"]),
         .library(name: "FTPServer", targets: ["FTPServer"]),
         .library(name: "FTPServerTesting", targets: ["FTPServerTesting"]),
+        .library(name: "FTPEventHandlers", targets: ["FTPEventHandlers"]),
         .library(name: "FstpydCLI", targets: ["FstpydCLI"]),
         .executable(name: "fstpyd", targets: ["fstpyd"]),
     ],
@@ -24,6 +25,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         // JSON configuration files (its default trait; YAML would add Yams to the build).
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
@@ -61,6 +65,23 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // What the daemon does with server events: a ZeroMQ PUB socket, a webhook, an xferlog. Its own target so a
+        // library user who only wants FTP does not compile an HTTP client.
+        .target(
+            name: "FTPEventHandlers",
+            dependencies: [
+                "FTPProtocol",
+                "FTPServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -82,10 +103,14 @@ let package = Package(
                 "FTPProtocol",
                 "FTPServer",
                 "VirtualFS",
+                "FTPEventHandlers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -122,9 +147,24 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "FTPEventHandlersTests",
+            dependencies: [
+                "FTPEventHandlers",
+                "FTPProtocol",
+                "FTPServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "FTPInteropTests",
             dependencies: [
-                "FTPServer", "FTPServerTesting", "VirtualFS", .product(name: "Logging", package: "swift-log"),
+                "FTPServer", "FTPServerTesting", "VirtualFS", "FTPEventHandlers", "FTPProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             exclude: ["Clients"],
             swiftSettings: swiftSettings

@@ -126,6 +126,9 @@ public struct FstpydCommand: AsyncParsableCommand {
     @OptionGroup(title: "Limits, timeouts, bandwidth and shutdown")
     var limits: LimitOptions
 
+    @OptionGroup(title: "Events, metrics and transfer log")
+    var monitoring: MonitoringOptions
+
     @Option(name: .long, help: "A JSON configuration file (see below). Default: none.")
     public var config: String?
 
@@ -139,7 +142,7 @@ public struct FstpydCommand: AsyncParsableCommand {
 
     /// The flags given on the command line, as text by setting.
     var givenFlags: [SettingKey: String] {
-        var values = self.limits.given
+        var values = self.limits.given.merging(self.monitoring.given) { flag, _ in flag }
         values[.fsURL] = self.fsURL
         values[.address] = self.address
         values[.port] = self.port.map(String.init)
@@ -192,8 +195,14 @@ public struct FstpydCommand: AsyncParsableCommand {
         // The TLS identity new sessions get; SIGHUP reloads it (a bad pair keeps the current one; sessions in
         // progress are not touched).
         let tlsIdentity = try settings.tlsIdentity(firstRun: firstRun, logger: logger)
+        let monitoring = try await DaemonMonitoring.start(
+            settings.monitoring,
+            listenHost: settings.configuration.host,
+            logger: logger
+        )
         var serviceConfiguration = settings.configuration
         serviceConfiguration.tls.identity = tlsIdentity
+        serviceConfiguration.monitoring.eventHandlers = monitoring.eventHandlers
         let service = FTPService(
             configuration: serviceConfiguration,
             fileSystem: fileSystem,
@@ -219,7 +228,9 @@ public struct FstpydCommand: AsyncParsableCommand {
             logger: logger
         )
         var configuration = ServiceGroupConfiguration(
-            services: [
+            // The webhook, the ZeroMQ publisher and the metrics endpoint come first, so they stop after the FTP
+            // service has emitted its last event.
+            services: monitoring.services.map { .init(service: $0) } + [
                 .init(service: service),
                 // Listed last, so stopped first at shutdown; its end must not stop the FTP service's drain.
                 .init(service: reload, successTerminationBehavior: .ignore),

@@ -56,6 +56,10 @@ extension SettingKey {
     static let userMaxDownloadRate = SettingKey("user-max-download-rate", "FSTPY_USER_MAX_DOWNLOAD_RATE")
     static let userMaxUploadRate = SettingKey("user-max-upload-rate", "FSTPY_USER_MAX_UPLOAD_RATE")
     static let shutdownTimeout = SettingKey("shutdown-timeout", "FSTPY_SHUTDOWN_TIMEOUT")
+    static let pubport = SettingKey("pubport", "FSTPY_PUBPORT")
+    static let webhookURL = SettingKey("webhook-url", "FSTPY_WEBHOOK_URL")
+    static let metricsAddress = SettingKey("metrics-address", "FSTPY_METRICS_ADDRESS")
+    static let xferlog = SettingKey("xferlog", "FSTPY_XFERLOG")
 
     /// Every setting a flag, a variable or a configuration file can set, in `--check-config` order. (`--config`
     /// itself, `FSTPY_CONFIG`, and `--check-config` are not settings: they say where the settings come from.)
@@ -66,6 +70,7 @@ extension SettingKey {
         .maxConnections, .maxConnectionsPerIP, .maxLineLength, .maxLoginAttempts, .idleTimeout, .dataTimeout,
         .stalledTransferTimeout, .replyTimeout, .failedLoginDelay, .failedLoginDelayMax, .banFailures, .banWindow,
         .banDuration, .maxDownloadRate, .maxUploadRate, .userMaxDownloadRate, .userMaxUploadRate, .shutdownTimeout,
+        .pubport, .webhookURL, .metricsAddress, .xferlog,
     ]
 
     /// The variable naming the configuration file.

@@ -22,6 +22,8 @@ struct Settings: Sendable {
     /// The key or certificate path was given, not the default.
     var tlsFilesNamed: Bool
     var logLevel: Logger.Level
+    /// --pubport, --webhook-url, --metrics-address, --xferlog (MonitoringSettings.swift).
+    var monitoring = MonitoringSettings()
     /// The configuration file read, if any.
     var configFile: String?
     /// Every setting's effective value as text, with where it came from, in ``SettingKey/all`` order (for
@@ -171,11 +173,12 @@ struct Settings: Sendable {
             userMaximumDownloadRate: try reader.rate(.userMaxDownloadRate),
             userMaximumUploadRate: try reader.rate(.userMaxUploadRate)
         )
+        self.monitoring = try MonitoringSettings(reader: &reader)
         self.effective = reader.effective
     }
 
     /// Reads settings from the layers as text, parses them, and records what each one ends up as.
-    private struct Reader {
+    struct Reader {
         let layers: SettingsLayers
         var effective: [EffectiveSetting] = []
 

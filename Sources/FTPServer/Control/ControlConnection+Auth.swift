@@ -30,6 +30,7 @@ extension ControlConnection {
             self.logger[metadataKey: "ftp.user"] = "\(user.name)"
             self.bandwidth = self.context.bandwidth.throttles(forUser: user.name)
             self.logger.info("login succeeded")
+            self.events.loggedIn(user)
             await self.reply(self.session.loginSucceeded(user))
             return true
         }
@@ -40,6 +41,7 @@ extension ControlConnection {
             "login failed",
             metadata: ["ftp.user": "\(LogText.sanitized(name, limit: 64))", "ftp.login.failures": "\(failures)"]
         )
+        self.events.emit(.loginFailed, user: String(name.prefix(64)))
         let delay = self.configuration.timeouts.failedLoginDelay(afterFailures: failures)
         try? await Task.sleep(until: started + delay, clock: clock)
         if banned, let policy = self.context.loginBans?.policy {

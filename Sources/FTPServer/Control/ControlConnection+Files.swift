@@ -253,6 +253,7 @@ extension ControlConnection {
     /// Sends the final reply of a transfer and logs it: one line per transfer with the verb, path, bytes, duration
     /// and result (user and client come with the session's logger).
     func finishTransfer(_ outcome: TransferOutcome, verb: String, path: String) async {
+        self.emitTransferEvent(outcome, verb: verb, path: path)
         var metadata: Logger.Metadata = [
             "ftp.verb": "\(verb)",
             "ftp.path": "\(LogText.sanitized(path, limit: 1024))",

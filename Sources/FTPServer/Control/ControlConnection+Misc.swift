@@ -163,6 +163,7 @@ extension ControlConnection {
     /// Replies to a storage failure and logs it with its detail.
     func fail(_ error: any Error, path: String, operation: String) async {
         let reply = FTPReply(error, path: path)
+        self.context.events.metrics.storageFailed(error)
         self.logger.info(
             "\(operation) failed",
             metadata: ["ftp.path": "\(path)", "ftp.error": "\(error)", "ftp.reply": "\(reply.code)"]

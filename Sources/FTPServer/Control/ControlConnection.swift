@@ -17,6 +17,8 @@ package struct ServerContext: Sendable {
     package var loginBans: LoginBans?
     /// The bandwidth limiters.
     package var bandwidth: BandwidthLimits
+    /// Events for the configured handlers, and metrics.
+    package var events: EventDispatcher
 }
 
 /// One client's session: an async loop over its control connection.
@@ -61,6 +63,8 @@ package final class ControlConnection: @unchecked Sendable {
     /// The TLS context of this session (from AUTH TLS, or from connect on the implicit port); its data connections use
     /// it too, so they can resume the control connection's TLS session.
     var tlsContext: NIOSSLContext?
+    /// This session's events (ControlConnection+Events.swift).
+    var events: SessionEvents
 
     /// How the next data connection is made.
     enum DataSetup {
@@ -95,6 +99,7 @@ package final class ControlConnection: @unchecked Sendable {
             implicitTLS: implicitTLSContext != nil
         )
         self.tlsContext = implicitTLSContext
+        self.events = SessionEvents(dispatcher: context.events, remoteAddress: channel.remoteAddress)
         self.logger = context.logger.with(client: channel)
     }
 
@@ -127,6 +132,7 @@ package final class ControlConnection: @unchecked Sendable {
 
     func run(inbound: NIOAsyncChannelInboundStream<ControlEvent>) async {
         self.logger.info("session opened")
+        self.events.emit(.connect, user: nil)
         await self.reply(FTPReply(220, self.configuration.banner))
         let commands = AsyncChannel<ControlEvent>()
         let transfers = self.transfers
@@ -166,6 +172,8 @@ package final class ControlConnection: @unchecked Sendable {
         }
         await self.closeDataSetup()
         self.logger.info("session closed", metadata: self.session.user.map { ["ftp.user": "\($0.name)"] } ?? [:])
+        self.events.loggedOut()
+        self.events.emit(.disconnect, user: self.session.user?.name)
     }
 
     /// The reader task: forwards events one at a time, answering ABOR/STAT/NOOP itself during a transfer.
@@ -272,6 +280,7 @@ package final class ControlConnection: @unchecked Sendable {
     }
 
     private func reinitialize() async {
+        self.events.loggedOut()
         await self.closeDataSetup()
         self.fileSystem = nil
         self.workingDirectory = "/"

@@ -24,6 +24,8 @@ extension FTPService {
         public var commandLogLevel: Logger.Level
         /// FTPS. Off unless ``TLS-swift.struct/identity`` is set.
         public var tls: TLS
+        /// Event handlers and metrics (FTPService+Monitoring.swift).
+        public var monitoring = Monitoring()
 
         public init(
             host: String = "0.0.0.0",

@@ -54,7 +54,8 @@ public struct FTPService: Service {
             group: eventLoopGroup,
             logger: logger,
             loginBans: configuration.loginBan.map(LoginBans.init(policy:)),
-            bandwidth: BandwidthLimits(configuration.bandwidth)
+            bandwidth: BandwidthLimits(configuration.bandwidth),
+            events: EventDispatcher(monitoring: configuration.monitoring, logger: logger)
         )
         self.onServerRunning = onServerRunning
         self.onImplicitTLSRunning = onImplicitTLSRunning
@@ -63,6 +64,8 @@ public struct FTPService: Service {
     public func run() async throws {
         let configuration = self.context.configuration
         let context = self.context
+        // Event handlers run beside the sessions, and get what is still buffered once the last session is over.
+        async let eventsDelivered: Void = context.events.deliver()
         let registry = ConnectionRegistry(
             maximumTotal: configuration.limits.maximumConnections,
             maximumPerAddress: configuration.limits.maximumConnectionsPerAddress
@@ -122,6 +125,8 @@ public struct FTPService: Service {
             shutdown.closeEverything()
         }
         shutdown.finish()
+        context.events.finish()
+        await eventsDelivered
         context.logger.info("stopped")
     }
 
