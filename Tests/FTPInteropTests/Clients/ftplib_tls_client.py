@@ -17,7 +17,6 @@ import socket
 import ssl
 import sys
 import time
-import traceback
 
 import ftplib_client as base
 from ftplib_client import MiB, Failure, check, sha, read_disk, write_disk, expect, code_of, read_reply
@@ -389,28 +388,7 @@ def lookup(name):
 
 
 def main():
-    if len(sys.argv) != 3:
-        print("usage: ftplib_tls_client.py SCENARIO PORT", file=sys.stderr)
-        return 2
-    name, port = sys.argv[1], int(sys.argv[2])
-    base.PORT = port
-    scenario = lookup(name)
-    if scenario is None:
-        print("unknown scenario %r" % name, file=sys.stderr)
-        return 2
-    socket.setdefaulttimeout(TIMEOUT)
-    try:
-        scenario()
-    except Failure as failure:
-        print("FAIL [%s]: %s" % (name, failure), file=sys.stderr)
-        return 1
-    except Exception:  # noqa: BLE001 (an unexpected exception is a failure with its traceback)
-        print("ERROR [%s]: unexpected exception" % name, file=sys.stderr)
-        traceback.print_exc()
-        return 2
-    print("OK [%s]" % name)
-    return 0
-
+    return base.run("ftplib_tls_client.py", lookup)
 
 if __name__ == "__main__":
     sys.exit(main())

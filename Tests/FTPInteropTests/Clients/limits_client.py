@@ -14,7 +14,6 @@ import socket
 import sys
 import threading
 import time
-import traceback
 
 import ftplib_client as base
 from ftplib_client import MiB, Failure, check, code_of, connect, disk, expect, read_disk, retr, stor, write_disk
@@ -325,28 +324,7 @@ SCENARIOS = {
 
 
 def main():
-    if len(sys.argv) != 3:
-        print("usage: limits_client.py SCENARIO PORT", file=sys.stderr)
-        return 2
-    name = sys.argv[1]
-    base.PORT = int(sys.argv[2])
-    scenario = SCENARIOS.get(name)
-    if scenario is None:
-        print("unknown scenario %r" % name, file=sys.stderr)
-        return 2
-    socket.setdefaulttimeout(base.TIMEOUT)
-    try:
-        scenario()
-    except Failure as failure:
-        print("FAIL [%s]: %s" % (name, failure), file=sys.stderr)
-        return 1
-    except Exception:  # noqa: BLE001 (an unexpected exception is a failure with its traceback)
-        print("ERROR [%s]: unexpected exception" % name, file=sys.stderr)
-        traceback.print_exc()
-        return 2
-    print("OK [%s]" % name)
-    return 0
-
+    return base.run("limits_client.py", SCENARIOS.get)
 
 if __name__ == "__main__":
     sys.exit(main())
