@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .target(
@@ -39,6 +40,32 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The S3 backend: kept out of the core targets so that they build without an HTTP stack. Only FstpydCLI and
+        // tests depend on it.
+        .target(
+            name: "S3Client",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "S3FS",
+            dependencies: [
+                "S3Client",
+                "VirtualFS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Starts a SeaweedFS S3 server for the tests (never a dependency of a product).
+        .target(name: "S3Testing", dependencies: ["S3Client"], swiftSettings: swiftSettings),
         .target(
             name: "FTPServer",
             dependencies: [
@@ -66,6 +93,7 @@ let package = Package(
             dependencies: [
                 "FTPProtocol",
                 "FTPServer",
+                "S3FS",
                 "VirtualFS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -85,16 +113,30 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "FTPProtocolTests", dependencies: ["FTPProtocol"], swiftSettings: swiftSettings),
-        .testTarget(name: "VirtualFSTests", dependencies: ["VirtualFS"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "VirtualFSTests",
+            dependencies: ["VirtualFS", "S3FS", "S3Testing"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "S3ClientTests", dependencies: ["S3Client", "S3Testing"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "S3FSTests",
+            dependencies: ["S3FS", "S3Client", "S3Testing", "VirtualFS"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "FTPServerTests",
             dependencies: ["FTPServer", "FTPServerTesting", .product(name: "NIOEmbedded", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "FstpydCLITests", dependencies: ["FstpydCLI"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FstpydCLITests",
+            dependencies: ["FstpydCLI", "S3Client", "S3Testing"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "FTPInteropTests",
-            dependencies: ["FTPServer", "FTPServerTesting", "VirtualFS"],
+            dependencies: ["FTPServer", "FTPServerTesting", "VirtualFS", "S3FS", "S3Client", "S3Testing"],
             exclude: ["Clients"],
             swiftSettings: swiftSettings
         ),
