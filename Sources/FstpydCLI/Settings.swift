@@ -110,7 +110,7 @@ struct Settings {
         let fileSystem: any VirtualFileSystem
         do {
             if let fsURL = self.fsURL {
-                fileSystem = try await FileSystemRegistry.standard.open(fsURL)
+                fileSystem = try await FileSystemRegistry.fstpyd.open(fsURL)
             } else {
                 try FileManager.default.createDirectory(atPath: Self.defaultRoot, withIntermediateDirectories: true)
                 fileSystem = try LocalFileSystem(root: Self.defaultRoot)
