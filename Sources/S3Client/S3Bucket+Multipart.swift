@@ -110,12 +110,14 @@ extension S3Bucket {
         return eTag
     }
 
-    /// CompleteMultipartUpload: the parts, in order, become the object. Returns its entity tag.
+    /// CompleteMultipartUpload: the parts, in order, become the object. With `ifMatch`, only if the object at `key`
+    /// still has that entity tag (S3's conditional write, on stores that check it). Returns its entity tag.
     @discardableResult
     public func completeMultipartUpload(
         _ key: String,
         uploadID: String,
-        parts: [S3CompletedPart]
+        parts: [S3CompletedPart],
+        ifMatch: String? = nil
     ) async throws -> String? {
         var xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
         for part in parts.sorted(by: { $0.partNumber < $1.partNumber }) {
@@ -132,6 +134,7 @@ extension S3Bucket {
             isIdempotent: false
         )
         request.headers = [("content-type", "application/xml")]
+        if let ifMatch { request.headers.append(("if-match", ifMatch)) }
         request.isTransfer = true
         let (_, body) = try await self.sendAndCollect(request)
         // S3 may answer 200 and put the error in the body.

@@ -60,11 +60,13 @@ extension S3Bucket {
         )
     }
 
-    /// PutObject: stores `body` as the whole object. Returns its entity tag.
+    /// PutObject: stores `body` as the whole object. With `ifMatch`, only if the object still has that entity tag
+    /// (S3's conditional write; `412 PreconditionFailed` otherwise, on stores that check it). Returns its entity tag.
     @discardableResult
-    public func putObject(_ key: String, body: ByteBuffer) async throws -> String? {
+    public func putObject(_ key: String, body: ByteBuffer, ifMatch: String? = nil) async throws -> String? {
         var request = S3Request(operation: "PutObject", method: .PUT, key: key, body: body, isIdempotent: true)
         request.headers = self.configuration.objectHeaders
+        if let ifMatch { request.headers.append(("if-match", ifMatch)) }
         request.isTransfer = true
         let response = try await self.send(request)
         return response.headers.first(name: "etag")

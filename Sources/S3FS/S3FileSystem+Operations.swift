@@ -110,8 +110,14 @@ extension S3FileSystem {
         throw FileSystemError(.notFound, path: path, message: "no directory \(parent)")
     }
 
-    /// Copies one object, server side: one CopyObject up to the single-copy limit, a multipart copy beyond.
+    /// Copies one object, server side: one CopyObject up to the single-copy limit, a multipart copy beyond. A
+    /// directory marker is written anew (some stores, SeaweedFS among them, keep `dir/` keys as directories that
+    /// CopyObject cannot read).
     func copyObject(_ object: S3Object, to key: String) async throws {
+        if object.key.hasSuffix("/"), object.size == 0 {
+            try await self.bucket.putObject(key, body: ByteBuffer())
+            return
+        }
         if object.size <= self.configuration.maximumSingleCopySize {
             try await self.bucket.copyObject(from: object.key, to: key, ifMatch: object.eTag)
             return
@@ -146,8 +152,8 @@ extension S3FileSystem {
         }
     }
 
-    /// Splits `size` bytes into ranges of at most `maximumPart` bytes and at least 5 MiB each (`size` must be at
-    /// least 5 MiB).
+    /// Splits `size` bytes into ranges of at most `maximumPart` bytes, as even as possible: with `size` at least
+    /// 5 MiB and `maximumPart` at least 10 MiB, every range is at least S3's 5 MiB minimum part.
     static func copyRanges(size: Int64, maximumPart: Int64) -> [ClosedRange<Int64>] {
         let count = (size + maximumPart - 1) / maximumPart
         let length = (size + count - 1) / count
@@ -161,6 +167,8 @@ extension S3FileSystem {
         let sourcePrefix = self.directoryPrefix(source)
         let destinationPrefix = self.directoryPrefix(destination)
         var copied = 0
+        // Every directory level below the source, for the cleanup after the move.
+        var directories: Set<Substring> = [Substring(sourcePrefix)]
         do {
             var token: String?
             repeat {
@@ -174,6 +182,13 @@ extension S3FileSystem {
                     try await self.copyObject(object, to: target)
                 }
                 copied += page.objects.count
+                for object in page.objects {
+                    var index = object.key.index(object.key.startIndex, offsetBy: sourcePrefix.count)
+                    while let slash = object.key[index...].firstIndex(of: "/") {
+                        directories.insert(object.key[...slash])
+                        index = object.key.index(after: slash)
+                    }
+                }
                 token = page.nextContinuationToken
             } while token != nil
         } catch {
@@ -211,6 +226,11 @@ extension S3FileSystem {
                     )
                 }
                 deleted += page.objects.count
+            }
+            // The directory levels' own keys, deepest first: S3 has none left (deleting them is a no-op there), but
+            // stores with real directories behind their S3 API (SeaweedFS) keep listing emptied ones until then.
+            for directory in directories.sorted(by: { $0.count > $1.count }) {
+                try await self.bucket.deleteObject(String(directory))
             }
         } catch {
             self.logger.error(

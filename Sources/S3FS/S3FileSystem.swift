@@ -31,7 +31,8 @@ public struct S3FileSystem: VirtualFileSystem {
         public var isStrict: Bool
         /// Server-side copies running at once while a directory is renamed. Default 8.
         public var copyConcurrency: Int
-        /// Objects larger than this are copied (renamed) with a multipart copy; at most S3's 5 GiB. Default 5 GiB.
+        /// Objects larger than this are copied (renamed) with a multipart copy; between 10 MiB and S3's 5 GiB.
+        /// Default 5 GiB.
         public var maximumSingleCopySize: Int64
 
         public init() {
@@ -65,8 +66,9 @@ public struct S3FileSystem: VirtualFileSystem {
         configuration.partsInFlight = max(1, configuration.partsInFlight)
         configuration.listPageSize = min(max(1, configuration.listPageSize), 1000)
         configuration.copyConcurrency = max(1, configuration.copyConcurrency)
+        // At least two minimum parts, so that splitting a larger object never makes a part below S3's minimum.
         configuration.maximumSingleCopySize = min(
-            max(configuration.maximumSingleCopySize, Int64(S3Bucket.minimumPartSize)),
+            max(configuration.maximumSingleCopySize, 2 * Int64(S3Bucket.minimumPartSize)),
             S3Bucket.maximumPartSize
         )
         self.configuration = configuration

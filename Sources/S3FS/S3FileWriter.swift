@@ -56,9 +56,10 @@ extension S3FileSystem {
 /// previous object stays as it was.
 ///
 /// Appends and resumed uploads keep the first bytes of the existing object: from 5 MiB on, the store copies them
-/// into the first parts itself (UploadPartCopy, pinned to the object's entity tag, so a concurrent change fails the
-/// upload rather than mixing versions); below S3's 5 MiB minimum part size they are read back into the first part
-/// buffer instead. Either way the new object replaces the old one at commit only.
+/// into the first parts itself at commit (UploadPartCopy, pinned to the object's entity tag, so a concurrent change
+/// fails the upload rather than mixing versions); below S3's 5 MiB minimum part size they are read back into the
+/// first part buffer at open instead. Either way the new object replaces the old one at commit only, with a
+/// conditional write (`If-Match` on the old entity tag) where the store checks it.
 final class S3FileWriter: FileWriter {
     /// The part of an existing object an append or a resume keeps.
     struct Kept {
@@ -81,6 +82,11 @@ final class S3FileWriter: FileWriter {
     /// The part being filled; nil until the first byte.
     private var buffer: ByteBuffer?
     private var uploadID: String?
+    /// The entity tag the replaced object must still have when the new one takes its place (appends and resumes).
+    private var expectedETag: String?
+    /// Kept bytes the store copies at commit: the part numbers they fill, and the source ranges.
+    private var pendingCopies: [(partNumber: Int, range: ClosedRange<Int64>)] = []
+    private var copySource: S3Object?
     private var nextPartNumber = 1
     private var completedParts: [S3CompletedPart] = []
     /// Parts on their way, oldest first.
@@ -105,6 +111,7 @@ final class S3FileWriter: FileWriter {
 
     /// Starts the new object with the first `kept.length` bytes of the existing one.
     func keep(_ kept: Kept) async throws {
+        self.expectedETag = kept.object.eTag
         if kept.length < Int64(S3Bucket.minimumPartSize) {
             // Too small for a part of its own: read it back into the first part (at most 5 MiB).
             let download = try await self.bucket.getObject(
@@ -123,23 +130,35 @@ final class S3FileWriter: FileWriter {
             self.buffer = buffer
             return
         }
+        // The copies are made at commit, as late as possible: a copy pinned to the entity tag fails if the object
+        // changed meanwhile, so the append never splices an old version into a newer object. Their part numbers
+        // come first.
         try await self.startUpload()
+        self.copySource = kept.object
         for range in S3FileSystem.copyRanges(size: kept.length, maximumPart: S3Bucket.maximumPartSize) {
-            let partNumber = self.nextPartNumber
+            self.pendingCopies.append((self.nextPartNumber, range))
             self.nextPartNumber += 1
-            let (bucket, key, uploadID) = (self.bucket, self.key, self.uploadID!)
+        }
+    }
+
+    /// Starts the server-side copies of the kept bytes.
+    private func launchCopies() async throws {
+        guard let source = self.copySource else { return }
+        let (bucket, key, uploadID) = (self.bucket, self.key, self.uploadID!)
+        for (partNumber, range) in self.pendingCopies {
             try await self.launch {
                 let eTag = try await bucket.uploadPartCopy(
                     key,
                     uploadID: uploadID,
                     partNumber: partNumber,
-                    source: kept.object.key,
+                    source: source.key,
                     range: range,
-                    ifMatch: kept.object.eTag
+                    ifMatch: source.eTag
                 )
                 return S3CompletedPart(partNumber: partNumber, eTag: eTag)
             }
         }
+        self.pendingCopies = []
     }
 
     func write(_ buffer: ByteBuffer) async throws {
@@ -169,18 +188,24 @@ final class S3FileWriter: FileWriter {
         }
         do {
             if self.uploadID == nil {
-                try await self.bucket.putObject(self.key, body: self.buffer ?? ByteBuffer())
+                try await self.bucket.putObject(
+                    self.key,
+                    body: self.buffer ?? ByteBuffer(),
+                    ifMatch: self.expectedETag
+                )
                 self.buffer = nil
             } else {
-                if let last = self.buffer, last.readableBytes > 0 || self.nextPartNumber == 1 {
+                if let last = self.buffer, last.readableBytes > 0 {
                     self.buffer = nil
                     try await self.send(last)
                 }
+                try await self.launchCopies()
                 while !self.inFlight.isEmpty { try await self.finishOldest() }
                 try await self.bucket.completeMultipartUpload(
                     self.key,
                     uploadID: self.uploadID!,
-                    parts: self.completedParts
+                    parts: self.completedParts,
+                    ifMatch: self.expectedETag
                 )
             }
             self.state = .committed

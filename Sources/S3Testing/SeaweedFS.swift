@@ -108,9 +108,10 @@ public final class SeaweedFS: Sendable {
     public static func start() async throws -> SeaweedFS {
         let weed = try Self.binary.get()
         var lastError: (any Error)?
+        Self.removeAbandonedFolders()
         for _ in 0..<3 {
             let directory = FileManager.default.temporaryDirectory
-                .appendingPathComponent("fstpy-seaweedfs-\(UUID().uuidString)", isDirectory: true)
+                .appendingPathComponent("fstpy-seaweedfs-\(getpid())-\(UUID().uuidString)", isDirectory: true)
             let server = SeaweedFS(weed: weed, directory: directory, ports: try Self.freePorts(4))
             do {
                 try server.writeConfiguration()
@@ -124,6 +125,18 @@ public final class SeaweedFS: Sendable {
             }
         }
         throw lastError ?? SeaweedFSError("SeaweedFS did not start")
+    }
+
+    /// Removes the folders of servers whose test process is gone (killed before it could clean up).
+    private static func removeAbandonedFolders() {
+        let temporary = FileManager.default.temporaryDirectory
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? []
+        for name in names where name.hasPrefix("fstpy-seaweedfs-") {
+            guard let owner = Int32(name.dropFirst("fstpy-seaweedfs-".count).prefix { $0 != "-" }) else { continue }
+            if !isAlive(owner) {
+                try? FileManager.default.removeItem(at: temporary.appendingPathComponent(name))
+            }
+        }
     }
 
     /// Stops the server (SIGTERM, then SIGKILL after 3 s) and removes its folder.
@@ -188,7 +201,10 @@ public final class SeaweedFS: Sendable {
             "server", "-dir=\(self.directory.appendingPathComponent("data").path)", "-ip=127.0.0.1",
             "-ip.bind=127.0.0.1", "-master.port=\(self.ports[0])", "-volume.port=\(self.ports[1])",
             "-filer.port=\(self.ports[2])", "-s3", "-s3.port=\(self.ports[3])",
-            "-s3.config=\(self.directory.appendingPathComponent("s3.json").path)", "-volume.max=20",
+            "-s3.config=\(self.directory.appendingPathComponent("s3.json").path)",
+            // Every bucket is a collection that takes 7 volumes at its first write: allow many small ones (volumes
+            // are not preallocated, so this reserves no disk).
+            "-volume.max=500", "-master.volumeSizeLimitMB=64",
             // The gateway's side services listen on fixed ports by default: off, so that servers can run side by side.
             "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false",
         ]
@@ -412,6 +428,11 @@ private actor SharedServer {
 public struct SeaweedFSError: Error, Sendable, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// Whether a process exists (`kill(pid, 0)` does not fail with ESRCH).
+private func isAlive(_ pid: Int32) -> Bool {
+    kill(pid, 0) == 0 || errno != ESRCH
 }
 
 /// `kill(2)`, out of reach of ``SeaweedFS/kill()``'s name.

@@ -201,10 +201,13 @@ struct S3FileSystemTests {
         }
     }
 
-    @Test("an append whose object changes meanwhile fails and keeps the other writer's object")
-    func appendRace() async throws {
+    @Test(
+        "an append whose object changes meanwhile fails and keeps the other writer's object",
+        arguments: [10, Self.partSize + 10]
+    )
+    func appendRace(_ size: Int) async throws {
         try await self.withFileSystem("append-race") { fs, bucket in
-            try await Self.write(fs, "/f", Self.bytes(Self.partSize + 10, seed: 1))
+            try await Self.write(fs, "/f", Self.bytes(size, seed: 1))
             let writer = try await fs.openForWriting("/f", mode: .append)
             let replacement = Self.bytes(100, seed: 9)
             try await Self.write(fs, "/f", replacement)
@@ -224,9 +227,9 @@ struct S3FileSystemTests {
     func renameLargeFile() async throws {
         try await self.withFileSystem(
             "rename-large",
-            configure: { $0.maximumSingleCopySize = Int64(Self.partSize) }
+            configure: { $0.maximumSingleCopySize = Int64(2 * Self.partSize) }
         ) { fs, bucket in
-            let data = Self.bytes(Self.partSize * 2 + 3)
+            let data = Self.bytes(Self.partSize * 4 + 3)
             try await Self.write(fs, "/big", data)
             try await fs.makeDirectory("/d")
             try await fs.move(from: "/big", to: "/d/moved")
@@ -316,9 +319,8 @@ struct S3FileSystemTests {
         try await self.withFileSystem("names") { fs, bucket in
             try await bucket.putObject("root/dir/ok", body: ByteBuffer(string: "ok"))
             try await bucket.putObject("root/dir/bad\r\nname", body: ByteBuffer(string: "x"))
-            try await bucket.putObject("root/dir/a//b", body: ByteBuffer(string: "x"))
-            #expect(try await Self.names(fs, "/") == ["a", "ok"])
-            #expect(try await Self.names(fs, "/a") == [])
+            try await bucket.putObject("root/dir/bad\ndirectory/x", body: ByteBuffer(string: "x"))
+            #expect(try await Self.names(fs, "/") == ["ok"])
         }
     }
 }
