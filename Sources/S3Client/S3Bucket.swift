@@ -226,7 +226,9 @@ extension S3Bucket {
             }
             guard failure.isRetryable, attempt < policy.maximumAttempts else { throw failure }
             let delay = policy.delay(after: attempt)
-            self.logger.notice(
+            // Debug: a retry that succeeds changes nothing for anyone; one that fails ends in the error, which the
+            // caller logs.
+            self.logger.debug(
                 "S3 request will be retried",
                 metadata: [
                     "s3.error": "\(failure)", "s3.attempt": "\(attempt + 1)/\(policy.maximumAttempts)",

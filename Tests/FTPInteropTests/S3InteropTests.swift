@@ -143,7 +143,7 @@ struct S3InteropTests {
         try await S3Fixture.withServer("abort") { fixture, port in
             let output = try await Self.scenario("abort-stor", fixture, port: port)
             try await Self.expectUploads(output, in: fixture)
-            #expect(try await fixture.keys() == ["carol/", "keep.bin"])
+            #expect(try await fixture.keys() == ["keep.bin"])
         }
     }
 
@@ -209,9 +209,9 @@ struct S3InteropTests {
                     environment: ["FTP_STORE_PID": "\(pid)"]
                 )
                 #expect(output.contains("STOR REPLY 451") || output.contains("STOR REPLY 426"), "\(output)")
-                try await server.restart()
+                try await Self.restart(server, fixture)
                 #expect(try await fixture.get("keep.bin") == old, "the failed upload replaced keep.bin")
-                #expect(try await fixture.keys() == ["carol/", "keep.bin", "seed.bin"])
+                #expect(try await fixture.keys() == ["keep.bin", "seed.bin"])
 
                 let retrieved = try await Self.scenario(
                     "store-gone-retr",
@@ -223,7 +223,7 @@ struct S3InteropTests {
                     ]
                 )
                 #expect(retrieved.contains("RETR REPLY 4") || retrieved.contains("RETR REPLY 5"), "\(retrieved)")
-                try await server.restart()
+                try await Self.restart(server, fixture)
                 #expect(try await fixture.get("seed.bin") == big)
             }
         } catch {
@@ -231,6 +231,22 @@ struct S3InteropTests {
             throw error
         }
         await server.stop()
+    }
+
+    /// Starts the killed store again and waits until its volumes serve data (its S3 API answers before that).
+    static func restart(_ server: SeaweedFS, _ fixture: S3Fixture) async throws {
+        try await server.restart()
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(90)
+        while true {
+            do {
+                _ = try await fixture.get("seed.bin")
+                return
+            } catch {
+                if clock.now > deadline { throw error }
+                try await Task.sleep(for: .milliseconds(250))
+            }
+        }
     }
 
     // MARK: curl and lftp

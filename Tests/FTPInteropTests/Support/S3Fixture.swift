@@ -10,7 +10,8 @@ import S3Testing
 import Synchronization
 import VirtualFS
 
-/// A bucket on SeaweedFS served by the real server with the interop users (alice, bob, carol: see ``Fixture``).
+/// A bucket on SeaweedFS served by the real server with the interop users (see ``Fixture``; the scenarios log in as
+/// alice, whose home is the bucket's root).
 struct S3Fixture: Sendable {
     let server: SeaweedFS
     let bucket: S3Bucket
@@ -29,7 +30,6 @@ struct S3Fixture: Sendable {
         func run(_ server: SeaweedFS) async throws -> Result {
             let bucket = try await server.makeBucket(hint)
             do {
-                try await bucket.putObject("carol/", body: ByteBuffer())
                 let served = try fileSystemBucket?(server, bucket) ?? bucket
                 let log = CapturedLog()
                 let fixture = S3Fixture(
