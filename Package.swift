@@ -49,6 +49,32 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The S3 backend: kept out of the core targets so that they build without an HTTP stack. Only FstpydCLI and
+        // tests depend on it.
+        .target(
+            name: "S3Client",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "S3FS",
+            dependencies: [
+                "S3Client",
+                "VirtualFS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Starts a SeaweedFS S3 server for the tests (never a dependency of a product).
+        .target(name: "S3Testing", dependencies: ["S3Client"], swiftSettings: swiftSettings),
         .target(
             name: "FTPServer",
             dependencies: [
@@ -102,6 +128,7 @@ let package = Package(
             dependencies: [
                 "FTPProtocol",
                 "FTPServer",
+                "S3FS",
                 "VirtualFS",
                 "FTPEventHandlers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -127,7 +154,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "FTPProtocolTests", dependencies: ["FTPProtocol"], swiftSettings: swiftSettings),
-        .testTarget(name: "VirtualFSTests", dependencies: ["VirtualFS"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "VirtualFSTests",
+            dependencies: ["VirtualFS", "S3FS", "S3Testing"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "S3ClientTests", dependencies: ["S3Client", "S3Testing"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "S3FSTests",
+            dependencies: ["S3FS", "S3Client", "S3Testing", "VirtualFS"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "FTPServerTests",
             dependencies: [
@@ -143,7 +180,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FstpydCLITests",
-            dependencies: ["FstpydCLI", "FTPServer"],
+            dependencies: ["FstpydCLI", "FTPServer", "S3Client", "S3Testing"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -160,7 +197,8 @@ let package = Package(
         .testTarget(
             name: "FTPInteropTests",
             dependencies: [
-                "FTPServer", "FTPServerTesting", "VirtualFS", "FTPEventHandlers", "FTPProtocol",
+                "FTPServer", "FTPServerTesting", "VirtualFS", "FTPEventHandlers", "FTPProtocol", "S3FS", "S3Client",
+                "S3Testing",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),

@@ -12,9 +12,12 @@ import VirtualFS
 public struct FstpydCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "fstpyd",
-        abstract: "Serve any storage over FTP: a local folder, memory, and more backends to come.",
+        abstract: "Serve any storage over FTP: a local folder, memory, an S3 bucket.",
         discussion: """
-            FS_URL names what is served: osfs://PATH (a local folder; relative paths allowed), mem:// (memory). \
+            FS_URL names what is served: osfs://PATH (a local folder; relative paths allowed), mem:// (memory), \
+            s3://[KEY:SECRET@]BUCKET[/PREFIX][?endpoint_url=URL&region=REGION&strict=0|1] (an S3 bucket, or a prefix \
+            of one, on AWS or any S3-compatible store; keys may also come from AWS_ACCESS_KEY_ID and \
+            AWS_SECRET_ACCESS_KEY or ~/.aws/credentials). \
             Without FS_URL and without a credentials file, fstpyd serves ./ftp-root (created if needed) to one \
             login with a random password, printed once at start.
 
@@ -44,7 +47,7 @@ public struct FstpydCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "The file system to serve (osfs://PATH, mem://). Default: ./ftp-root.")
+    @Argument(help: "The file system to serve (osfs://PATH, mem://, s3://BUCKET...). Default: ./ftp-root.")
     public var fsURL: String?
 
     @Option(

@@ -314,7 +314,7 @@ struct Settings: Sendable {
     func openStorage(creatingDefaultRoot: Bool = true) async throws(StartupError) -> any VirtualFileSystem {
         do {
             if let fsURL = self.fsURL {
-                return try await FileSystemRegistry.standard.open(fsURL)
+                return try await FileSystemRegistry.fstpyd.open(fsURL)
             }
             if creatingDefaultRoot {
                 try FileManager.default.createDirectory(atPath: Self.defaultRoot, withIntermediateDirectories: true)

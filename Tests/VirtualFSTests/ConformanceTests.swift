@@ -6,14 +6,14 @@ import VirtualFS
 /// The contract every backend meets, run against each of them.
 @Suite("Conformance")
 struct ConformanceTests {
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.testCases)
     func capabilities(_ backend: Backend) async throws {
         try await backend.withFileSystem { fs in
-            #expect(fs.capabilities == [.setMode, .setModificationTime, .append, .resume])
+            #expect(fs.capabilities == backend.capabilities)
         }
     }
 
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.testCases)
     func info(_ backend: Backend) async throws {
         try await backend.withFileSystem { fs in
             let root = try await fs.info("/")
@@ -25,17 +25,19 @@ struct ConformanceTests {
             #expect(file.name == "a.txt")
             #expect(file.kind == .file)
             #expect(file.size == 5)
-            #expect(file.mode != nil)
             #expect(file.modificationTime != nil)
-            #expect(file.uniqueID != nil)
-            #expect(file.uniqueID != root.uniqueID)
+            if backend.capabilities.contains(.setMode) { #expect(file.mode != nil) }
+            if backend.hasUniqueIDs {
+                #expect(file.uniqueID != nil)
+                #expect(file.uniqueID != root.uniqueID)
+            }
 
             await expectError(.notFound, path: "/missing") { _ = try await fs.info("/missing") }
             await expectError(.notFound, path: "/missing/deeper") { _ = try await fs.info("/missing/deeper") }
         }
     }
 
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.testCases)
     func directories(_ backend: Backend) async throws {
         try await backend.withFileSystem { fs in
             try await fs.makeDirectory("/d")
@@ -58,7 +60,7 @@ struct ConformanceTests {
         }
     }
 
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.testCases)
     func list(_ backend: Backend) async throws {
         try await backend.withFileSystem { fs in
             #expect(try await fs.names("/") == [])
@@ -77,14 +79,21 @@ struct ConformanceTests {
         }
     }
 
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.testCases)
     func largeListingComesInPages(_ backend: Backend) async throws {
         try await backend.withFileSystem { fs in
             try await fs.makeDirectory("/big")
             let expected = (0..<3000).map { String(format: "file-%04d", $0) }
-            for name in expected {
-                let writer = try await fs.openForWriting("/big/" + name, mode: .replace)
-                try await writer.commit()
+            // Sixteen at a time: an object store answers each in a few milliseconds, not microseconds.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (index, name) in expected.enumerated() {
+                    if index >= 16 { try await group.next() }
+                    group.addTask {
+                        let writer = try await fs.openForWriting("/big/" + name, mode: .replace)
+                        try await writer.commit()
+                    }
+                }
+                try await group.waitForAll()
             }
             let pages = try await fs.pages("/big")
             #expect(pages.count > 1)
@@ -93,7 +102,7 @@ struct ConformanceTests {
         }
     }
 
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.testCases)
     func moveFiles(_ backend: Backend) async throws {
         try await backend.withFileSystem { fs in
             try await fs.write("/a", "A")
@@ -118,7 +127,7 @@ struct ConformanceTests {
         }
     }
 
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.testCases)
     func moveDirectories(_ backend: Backend) async throws {
         try await backend.withFileSystem { fs in
             try await fs.makeDirectory("/d")
@@ -134,7 +143,7 @@ struct ConformanceTests {
         }
     }
 
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.testCases)
     func readFromOffsets(_ backend: Backend) async throws {
         try await backend.withFileSystem { fs in
             try await fs.write("/f", "0123456789")
@@ -149,7 +158,7 @@ struct ConformanceTests {
         }
     }
 
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.testCases)
     func largeFilesComeInChunks(_ backend: Backend) async throws {
         try await backend.withFileSystem { fs in
             let bytes = ByteBuffer(bytes: (0..<(600 * 1024)).map { UInt8(truncatingIfNeeded: $0 * 7) })
@@ -169,7 +178,7 @@ struct ConformanceTests {
         }
     }
 
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.testCases)
     func replaceIsAtomic(_ backend: Backend) async throws {
         try await backend.withFileSystem { fs in
             try await fs.write("/f", "old")
@@ -198,7 +207,7 @@ struct ConformanceTests {
         }
     }
 
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.testCases)
     func replaceCreatesOnlyAtCommit(_ backend: Backend) async throws {
         try await backend.withFileSystem { fs in
             let writer = try await fs.openForWriting("/new", mode: .replace)
@@ -210,7 +219,7 @@ struct ConformanceTests {
         }
     }
 
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.testCases)
     func abortLeavesTheOldFile(_ backend: Backend) async throws {
         try await backend.withFileSystem { fs in
             try await fs.write("/f", "old")
@@ -228,7 +237,7 @@ struct ConformanceTests {
         }
     }
 
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.testCases)
     func writeErrors(_ backend: Backend) async throws {
         try await backend.withFileSystem { fs in
             try await fs.makeDirectory("/d")
@@ -238,7 +247,7 @@ struct ConformanceTests {
         }
     }
 
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.testCases)
     func append(_ backend: Backend) async throws {
         try await backend.withFileSystem { fs in
             try await fs.write("/f", "abc")
@@ -249,7 +258,7 @@ struct ConformanceTests {
         }
     }
 
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.testCases)
     func resume(_ backend: Backend) async throws {
         try await backend.withFileSystem { fs in
             try await fs.write("/f", "0123456789")
@@ -266,11 +275,21 @@ struct ConformanceTests {
         }
     }
 
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.testCases)
     func modeAndModificationTime(_ backend: Backend) async throws {
         try await backend.withFileSystem { fs in
             try await fs.write("/f", "x")
             try await fs.makeDirectory("/d")
+            guard fs.capabilities.contains(.setMode), fs.capabilities.contains(.setModificationTime) else {
+                // Unsupported is said, never faked with a silent success.
+                let before = try await fs.info("/f")
+                await expectError(.unsupported) { try await fs.setMode("/f", to: 0o600) }
+                await expectError(.unsupported) {
+                    try await fs.setModificationTime("/f", to: Date(timeIntervalSince1970: 1))
+                }
+                #expect(try await fs.info("/f") == before)
+                return
+            }
             try await fs.setMode("/f", to: 0o600)
             try await fs.setMode("/d", to: 0o700)
             #expect(try await fs.info("/f").mode == 0o600)
@@ -294,7 +313,7 @@ struct ConformanceTests {
         }
     }
 
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.testCases)
     func namesWithLineBreaksAreRefused(_ backend: Backend) async throws {
         try await backend.withFileSystem { fs in
             try await fs.write("/ok", "x")
@@ -308,7 +327,7 @@ struct ConformanceTests {
         }
     }
 
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.testCases)
     func unusualNames(_ backend: Backend) async throws {
         try await backend.withFileSystem { fs in
             try await fs.makeDirectory("/répertoire été")

@@ -1,5 +1,8 @@
 import Foundation
 import NIOCore
+import S3Client
+import S3FS
+import S3Testing
 import Testing
 import VirtualFS
 
@@ -9,8 +12,23 @@ enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case local
     case subMemory
     case subLocal
+    /// S3FileSystem on a real S3 server (SeaweedFS, started by the tests), below a key prefix.
+    case s3
 
     var testDescription: String { self.rawValue }
+
+    /// The backends this machine can run: S3 needs SeaweedFS (installed by scripts/seaweedfs; required in CI).
+    static var testCases: [Backend] {
+        SeaweedFS.isUsable ? Self.allCases : Self.allCases.filter { $0 != .s3 }
+    }
+
+    /// What the backend can do: an object store sets no modes and no modification times.
+    var capabilities: FileSystemCapabilities {
+        self == .s3 ? [.append, .resume] : [.setMode, .setModificationTime, .append, .resume]
+    }
+
+    /// Whether entries carry a stable identity (MLSx `unique`): an object store has none.
+    var hasUniqueIDs: Bool { self != .s3 }
 
     /// Runs `body` with a fresh, empty file system of this kind, then cleans up.
     func withFileSystem(_ body: (any VirtualFileSystem) async throws -> Void) async throws {
@@ -32,6 +50,12 @@ enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
                 try await base.makeDirectory("/home")
                 try await base.makeDirectory("/home/alice")
                 try await body(SubFileSystem(base: base, root: "/home/alice"))
+            }
+        case .s3:
+            try await SeaweedFS.withBucket("conformance") { _, bucket in
+                var configuration = S3FileSystem.Configuration()
+                configuration.partSize = S3Bucket.minimumPartSize
+                try await body(S3FileSystem(bucket: bucket, prefix: "conformance/root", configuration: configuration))
             }
         }
     }
