@@ -8,6 +8,10 @@ import ServiceLifecycle
 import UnixSignals
 import VirtualFS
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `fstpyd`: serve a file system URL over FTP. Compatible with the original FsTPy's command line.
 public struct FstpydCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
@@ -97,6 +101,7 @@ public struct FstpydCommand: AsyncParsableCommand {
     }
 
     private static func serve(_ settings: Settings) async throws {
+        Self.tuneMemoryAllocator()
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = settings.logLevel
@@ -137,6 +142,22 @@ public struct FstpydCommand: AsyncParsableCommand {
         } catch {
             throw StartupError("\(error)")
         }
+    }
+}
+
+extension FstpydCommand {
+    /// Makes glibc's malloc hand blocks of 1 MiB and more (the S3 backend's upload parts) straight to `mmap`, and give
+    /// them back to the system when freed. By default glibc raises that threshold after the first such block is
+    /// freed, and then keeps freed parts in per-thread arenas: with uploads running on different threads the
+    /// process's memory grows by a few parts per upload instead of staying within one upload's budget.
+    static func tuneMemoryAllocator() {
+        #if canImport(Glibc)
+            // <malloc.h> is not part of Swift's Glibc module: look mallopt up by name. M_MMAP_THRESHOLD is -3 in
+            // glibc's ABI.
+            typealias MallOpt = @convention(c) (Int32, Int32) -> Int32
+            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+            _ = unsafeBitCast(symbol, to: MallOpt.self)(-3, 1 << 20)
+        #endif
     }
 }
 
