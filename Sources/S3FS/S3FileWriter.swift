@@ -90,10 +90,7 @@ final class S3FileWriter: FileWriter {
     private var nextPartNumber = 1
     private var completedParts: [S3CompletedPart] = []
     /// Parts on their way, oldest first.
-    private var inFlight: [Task<(S3CompletedPart, ByteBuffer?), any Error>] = []
-    /// Part buffers whose upload is done, kept for the next parts: an upload allocates its few buffers once, and the
-    /// process's memory does not grow and fragment with every part.
-    private var spareBuffers: [ByteBuffer] = []
+    private var inFlight: [Task<S3CompletedPart, any Error>] = []
 
     init(fileSystem: S3FileSystem, path: String, key: String) {
         self.bucket = fileSystem.bucket
@@ -158,7 +155,7 @@ final class S3FileWriter: FileWriter {
                     range: range,
                     ifMatch: source.eTag
                 )
-                return (S3CompletedPart(partNumber: partNumber, eTag: eTag), nil)
+                return S3CompletedPart(partNumber: partNumber, eTag: eTag)
             }
         }
         self.pendingCopies = []
@@ -174,7 +171,9 @@ final class S3FileWriter: FileWriter {
             // The first part starts small and grows (a small file must not cost a whole part of memory); once the
             // upload is known to be large, parts get their full size at once.
             let capacity = self.uploadID == nil ? min(partSize, max(input.readableBytes, 1 << 16)) : partSize
-            var part = self.buffer ?? self.spareBuffers.popLast() ?? ByteBufferAllocator().buffer(capacity: capacity)
+            // A part's buffer is not reused once uploaded: the HTTP client may still hold it for a moment, and
+            // clearing a shared buffer would allocate another one while the old one lives.
+            var part = self.buffer ?? ByteBufferAllocator().buffer(capacity: capacity)
             self.buffer = nil
             var slice = input.readSlice(length: min(input.readableBytes, partSize - part.readableBytes))!
             part.writeBuffer(&slice)
@@ -207,7 +206,6 @@ final class S3FileWriter: FileWriter {
                 }
                 try await self.launchCopies()
                 while !self.inFlight.isEmpty { try await self.finishOldest() }
-                self.spareBuffers = []
                 try await self.bucket.completeMultipartUpload(
                     self.key,
                     uploadID: self.uploadID!,
@@ -226,7 +224,6 @@ final class S3FileWriter: FileWriter {
         guard case .open = self.state else { return }
         self.state = .aborted
         self.buffer = nil
-        self.spareBuffers = []
         for task in self.inFlight { task.cancel() }
         for task in self.inFlight { _ = try? await task.value }
         self.inFlight = []
@@ -273,14 +270,12 @@ final class S3FileWriter: FileWriter {
         let (bucket, key, uploadID) = (self.bucket, self.key, self.uploadID!)
         try await self.launch {
             let eTag = try await bucket.uploadPart(key, uploadID: uploadID, partNumber: partNumber, body: part)
-            return (S3CompletedPart(partNumber: partNumber, eTag: eTag), part)
+            return S3CompletedPart(partNumber: partNumber, eTag: eTag)
         }
     }
 
     /// Starts a part's upload once fewer than `partsInFlight` are on their way.
-    private func launch(
-        _ operation: @escaping @Sendable () async throws -> (S3CompletedPart, ByteBuffer?)
-    ) async throws {
+    private func launch(_ operation: @escaping @Sendable () async throws -> S3CompletedPart) async throws {
         while self.inFlight.count >= self.configuration.partsInFlight {
             try await self.finishOldest()
         }
@@ -290,12 +285,7 @@ final class S3FileWriter: FileWriter {
     private func finishOldest() async throws {
         let task = self.inFlight.removeFirst()
         do {
-            let (part, buffer) = try await task.value
-            self.completedParts.append(part)
-            if var buffer {
-                buffer.clear()
-                self.spareBuffers.append(buffer)
-            }
+            self.completedParts.append(try await task.value)
         } catch {
             throw S3FileSystem.fileSystemError(error, path: self.path)
         }
