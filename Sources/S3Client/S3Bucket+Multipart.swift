@@ -59,7 +59,8 @@ extension S3Bucket {
             isIdempotent: true
         )
         request.isTransfer = true
-        let response = try await self.send(request)
+        // Reading the (empty) answer to its end lets the HTTP client finish the request and drop its body now.
+        let (response, _) = try await self.sendAndCollect(request)
         guard let eTag = response.headers.first(name: "etag") else {
             throw S3Error(
                 operation: "UploadPart",

@@ -68,7 +68,7 @@ extension S3Bucket {
         request.headers = self.configuration.objectHeaders
         if let ifMatch { request.headers.append(("if-match", ifMatch)) }
         request.isTransfer = true
-        let response = try await self.send(request)
+        let (response, _) = try await self.sendAndCollect(request)
         return response.headers.first(name: "etag")
     }
 

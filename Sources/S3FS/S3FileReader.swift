@@ -76,7 +76,45 @@ final class S3FileReader: FileReader {
     /// An object store has no local descriptor.
     var sendfileSource: SendfileSource? { nil }
 
+    /// The size of the chunks ``read()`` returns (but the last). The HTTP client hands out what each socket read
+    /// brought (64 KiB at most); gathering them costs one copy and saves the FTP side three quarters of its writes.
+    static let chunkSize = 256 * 1024
+
+    /// Bytes of the last HTTP chunk that did not fit into the previous ``read()``.
+    private var pending: ByteBuffer?
+
     func read() async throws -> ByteBuffer? {
+        var first: ByteBuffer
+        if let pending = self.pending.take() {
+            first = pending
+        } else if let chunk = try await self.nextChunk() {
+            first = chunk
+        } else {
+            return nil
+        }
+        if first.readableBytes >= Self.chunkSize {
+            if first.readableBytes > Self.chunkSize {
+                self.pending = first.getSlice(
+                    at: first.readerIndex + Self.chunkSize,
+                    length: first.readableBytes - Self.chunkSize
+                )
+                first.moveWriterIndex(to: first.readerIndex + Self.chunkSize)
+            }
+            return first
+        }
+        var gathered = ByteBufferAllocator().buffer(capacity: Self.chunkSize)
+        gathered.writeBuffer(&first)
+        while gathered.readableBytes < Self.chunkSize, var next = try await self.nextChunk() {
+            let fitting = min(next.readableBytes, Self.chunkSize - gathered.readableBytes)
+            var head = next.readSlice(length: fitting)!
+            gathered.writeBuffer(&head)
+            if next.readableBytes > 0 { self.pending = next }
+        }
+        return gathered
+    }
+
+    /// The next chunk of the HTTP answer, asking the store again after a broken connection.
+    private func nextChunk() async throws -> ByteBuffer? {
         while true {
             guard var iterator = self.iterator else { return nil }
             do {
@@ -121,5 +159,6 @@ final class S3FileReader: FileReader {
     func close() async throws {
         // Dropping the iterator ends the HTTP request (the connection is closed if the body was not read to the end).
         self.iterator = nil
+        self.pending = nil
     }
 }

@@ -17,11 +17,12 @@ import VirtualFS
 public struct S3FileSystem: VirtualFileSystem {
     /// Tuning and behaviour.
     public struct Configuration: Sendable {
-        /// The size of multipart upload parts (at least 5 MiB, S3's minimum). Default 8 MiB. A file smaller than one
+        /// The size of multipart upload parts (at least 5 MiB, S3's minimum). Default 6 MiB. A file smaller than one
         /// part is uploaded with one PutObject. After every 1,000 parts the part size doubles (up to 16 times), so
-        /// that an upload of unknown size fits S3's 10,000 parts: about 880 GB with the default.
+        /// that an upload of unknown size fits S3's 10,000 parts: about 660 GB with the default.
         public var partSize: Int
-        /// Parts one upload sends at once. Default 4. An upload holds at most `partsInFlight + 1` parts in memory.
+        /// Parts one upload sends at once. Default 3. An upload holds at most `partsInFlight + 1` parts in memory
+        /// (24 MiB with the defaults), the one being filled included.
         public var partsInFlight: Int
         /// Keys asked per listing page (ListObjectsV2 `max-keys`, at most 1,000). Default 1,000.
         public var listPageSize: Int
@@ -36,8 +37,8 @@ public struct S3FileSystem: VirtualFileSystem {
         public var maximumSingleCopySize: Int64
 
         public init() {
-            self.partSize = 8 << 20
-            self.partsInFlight = 4
+            self.partSize = 6 << 20
+            self.partsInFlight = 3
             self.listPageSize = 1000
             self.isStrict = true
             self.copyConcurrency = 8

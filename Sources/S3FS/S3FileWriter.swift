@@ -168,7 +168,12 @@ final class S3FileWriter: FileWriter {
         var input = buffer
         while input.readableBytes > 0 {
             let partSize = self.partSize(self.nextPartNumber)
-            var part = self.buffer ?? ByteBufferAllocator().buffer(capacity: partSize)
+            // The first part starts small and grows (a small file must not cost a whole part of memory); once the
+            // upload is known to be large, parts get their full size at once.
+            let capacity = self.uploadID == nil ? min(partSize, max(input.readableBytes, 1 << 16)) : partSize
+            // A part's buffer is not reused once uploaded: the HTTP client may still hold it for a moment, and
+            // clearing a shared buffer would allocate another one while the old one lives.
+            var part = self.buffer ?? ByteBufferAllocator().buffer(capacity: capacity)
             self.buffer = nil
             var slice = input.readSlice(length: min(input.readableBytes, partSize - part.readableBytes))!
             part.writeBuffer(&slice)
