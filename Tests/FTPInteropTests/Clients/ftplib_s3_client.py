@@ -25,7 +25,6 @@ import socket
 import struct
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ftplib_client as base  # noqa: E402 (the shared helpers: connect, expect, retr, stor...)
@@ -383,28 +382,7 @@ def lookup(name):
 
 
 def main():
-    if len(sys.argv) != 3:
-        print("usage: ftplib_s3_client.py SCENARIO PORT", file=sys.stderr)
-        return 2
-    name, port = sys.argv[1], int(sys.argv[2])
-    base.PORT = port
-    scenario = lookup(name)
-    if scenario is None:
-        print("unknown scenario %r" % name, file=sys.stderr)
-        return 2
-    socket.setdefaulttimeout(TIMEOUT)
-    try:
-        scenario()
-    except Failure as failure:
-        print("FAIL [%s]: %s" % (name, failure), file=sys.stderr)
-        return 1
-    except Exception:  # noqa: BLE001 (an unexpected exception is a failure with its traceback)
-        print("ERROR [%s]: unexpected exception" % name, file=sys.stderr)
-        traceback.print_exc()
-        return 2
-    print("OK [%s]" % name)
-    return 0
-
+    return base.run("ftplib_s3_client.py", lookup)
 
 if __name__ == "__main__":
     sys.exit(main())
