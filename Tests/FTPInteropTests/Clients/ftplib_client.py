@@ -63,6 +63,26 @@ def write_disk(relative, data):
         f.write(data)
 
 
+def read_at_least(conn, count):
+    """Reads from a data connection until at least `count` bytes came; returns how many did."""
+    got = 0
+    while got < count:
+        chunk = conn.recv(256 * 1024)
+        check(chunk, "the data connection closed after %d bytes" % got)
+        got += len(chunk)
+    return got
+
+
+def recv_all(conn):
+    """Reads a data connection to its end."""
+    chunks = []
+    while True:
+        chunk = conn.recv(MiB)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
 def connect(user="alice", passive=True, host=None):
     ftp = ftplib.FTP(timeout=TIMEOUT, encoding="utf-8")
     ftp.connect(host or HOST, PORT)
@@ -802,11 +822,7 @@ def scenario_abort_retr():
     ftp.voidcmd("TYPE I")
     conn = ftp.transfercmd("RETR big.bin")
     conn.settimeout(TIMEOUT)
-    got = 0
-    while got < 2 * MiB:
-        chunk = conn.recv(256 * 1024)
-        check(chunk, "the data connection closed after %d bytes" % got)
-        got += len(chunk)
+    got = read_at_least(conn, 2 * MiB)
     # STAT during a transfer answers on the control connection.
     ftp.putcmd("STAT")
     reply = ftp.getmultiline()
@@ -1250,15 +1266,10 @@ def scenario_atomic_races():
     writer_session = connect()
     stor(writer_session, "replaced.bin", new)
     writer_session.quit()
-    rest = []
-    while True:
-        chunk = conn.recv(MiB)
-        if not chunk:
-            break
-        rest.append(chunk)
+    rest = recv_all(conn)
     conn.close()
     reader.voidresp()
-    got = first + b"".join(rest)
+    got = first + rest
     check(got == old, "a download running during a replace got %s" % ("the new content" if got == new else "a mix"))
     check(read_disk("replaced.bin") == new, "the replace did not land")
     reader.quit()

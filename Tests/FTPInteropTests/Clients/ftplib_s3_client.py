@@ -268,11 +268,7 @@ def scenario_abort_retr():
     ftp.voidcmd("TYPE I")
     conn = ftp.transfercmd("RETR seed.bin")
     conn.settimeout(TIMEOUT)
-    got = 0
-    while got < 2 * MiB:
-        chunk = conn.recv(256 * 1024)
-        check(chunk, "the data connection closed after %d bytes" % got)
-        got += len(chunk)
+    got = base.read_at_least(conn, 2 * MiB)
     first = ftp.abort()
     check(first[:3] in ("426", "226", "225"), "ABOR: %r" % first)
     if first.startswith("426"):

@@ -211,15 +211,9 @@ def timed_retr(user, name, results, index, ascii=False):
         conn = ftp.transfercmd("RETR " + name)
     started = time.time()
     if ascii:
-        chunks = []
-        while True:
-            chunk = conn.recv(MiB)
-            if not chunk:
-                break
-            chunks.append(chunk)
+        data = base.recv_all(conn)
         conn.close()
         ftp.voidresp()
-        data = b"".join(chunks)
     else:
         data = retr(ftp, name)
     results[index] = (data, time.time() - started)
