@@ -1,11 +1,25 @@
+import NIOCore
+
 /// `YYYYMMDDHHMMSS[.sss]` times (UTC) of MDTM, MFMT and MLSx `modify`, with calendar arithmetic done here so the
 /// protocol target needs no Foundation. - SeeAlso: RFC 3659 §2.3
 public enum FTPTimestamp {
     /// Formats seconds since the epoch as `YYYYMMDDHHMMSS`.
     public static func format(seconds: Int64) -> String {
+        var buffer = ByteBuffer()
+        self.write(seconds: seconds, to: &buffer)
+        return String(buffer: buffer)
+    }
+
+    /// Writes `YYYYMMDDHHMMSS` into `buffer`.
+    public static func write(seconds: Int64, to buffer: inout ByteBuffer) {
         let civil = CivilTime(seconds: seconds)
-        return pad(civil.year, 4) + pad(civil.month, 2) + pad(civil.day, 2) + pad(civil.hour, 2)
-            + pad(civil.minute, 2) + pad(civil.second, 2)
+        let zero = UInt8(ascii: "0")
+        ListingDigits.write(civil.year, width: 4, padding: zero, to: &buffer)
+        ListingDigits.write(civil.month, width: 2, padding: zero, to: &buffer)
+        ListingDigits.write(civil.day, width: 2, padding: zero, to: &buffer)
+        ListingDigits.write(civil.hour, width: 2, padding: zero, to: &buffer)
+        ListingDigits.write(civil.minute, width: 2, padding: zero, to: &buffer)
+        ListingDigits.write(civil.second, width: 2, padding: zero, to: &buffer)
     }
 
     /// Parses `YYYYMMDDHHMMSS` with optional `.fraction` (ignored) into seconds since the epoch.
@@ -30,11 +44,6 @@ public enum FTPTimestamp {
         else { return nil }
         let days = CivilTime.daysFromCivil(year: year, month: month, day: day)
         return Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
-    }
-
-    static func pad(_ value: Int, _ width: Int) -> String {
-        let text = String(value)
-        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
     }
 }
 

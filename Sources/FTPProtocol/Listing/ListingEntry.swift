@@ -1,3 +1,5 @@
+import NIOCore
+
 /// What a listing says about one entry: the protocol's view, filled in by the server from the file system.
 public struct ListingEntry: Hashable, Sendable {
     public enum Kind: Hashable, Sendable {
@@ -43,78 +45,137 @@ extension ListingEntry {
     /// `-rw-r--r--   1 owner    group         123 Nov 25 05:57 name`, or with the year instead of the time for
     /// entries more than six months from `now`.
     public func listLine(now: Int64) -> String {
-        let mode = self.mode ?? (self.kind == .directory ? 0o755 : 0o644)
-        let typeLetter: Character =
-            switch self.kind {
-            case .directory: "d"
-            case .symbolicLink: "l"
-            case .file: "-"
-            case .other: "-"
-            }
-        var permissions = String(typeLetter)
-        let letters: [Character] = ["r", "w", "x"]
-        for shift in stride(from: 6, through: 0, by: -3) {
-            for bit in 0..<3 {
-                permissions.append(mode >> UInt32(shift + 2 - bit) & 1 == 1 ? letters[bit] : "-")
-            }
-        }
-        let links = self.kind == .directory ? "2" : "1"
-        let size = String(self.size)
-        return permissions + " " + FTPTimestamp.leftPad(links, 3) + " " + "owner    group    "
-            + FTPTimestamp.leftPad(size, 8) + " " + Self.listDate(self.modificationTime ?? 0, now: now) + " "
-            + self.name
-    }
-
-    /// `Mmm dd HH:MM` for recent times, `Mmm dd  YYYY` for times more than 180 days away (as `ls` and pyftpdlib).
-    static func listDate(_ seconds: Int64, now: Int64) -> String {
-        let civil = CivilTime(seconds: seconds)
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        let day = FTPTimestamp.pad(civil.day, 2)
-        let head = months[civil.month - 1] + " " + day + " "
-        if abs(now - seconds) > 180 * 86_400 {
-            return head + " " + String(civil.year)
-        }
-        return head + FTPTimestamp.pad(civil.hour, 2) + ":" + FTPTimestamp.pad(civil.minute, 2)
+        var buffer = ByteBuffer()
+        self.writeListLine(now: now, to: &buffer)
+        return String(buffer: buffer)
     }
 
     /// The MLSx line for this entry (without CRLF): `fact=value;...; name`, with only the `enabled` facts.
     /// - SeeAlso: RFC 3659 §7.2
     public func machineListing(facts enabled: MachineListingFacts, typeOverride: String? = nil) -> String {
-        var line = ""
+        var buffer = ByteBuffer()
+        self.writeMachineListing(facts: enabled, typeOverride: typeOverride, to: &buffer)
+        return String(buffer: buffer)
+    }
+
+    /// Writes ``listLine(now:)`` into `buffer`, byte by byte: a listing of thousands of entries builds no strings.
+    public func writeListLine(now: Int64, to buffer: inout ByteBuffer) {
+        let mode = self.mode ?? (self.kind == .directory ? 0o755 : 0o644)
+        let typeLetter: UInt8 =
+            switch self.kind {
+            case .directory: UInt8(ascii: "d")
+            case .symbolicLink: UInt8(ascii: "l")
+            case .file, .other: UInt8(ascii: "-")
+            }
+        buffer.writeInteger(typeLetter)
+        let letters: (UInt8, UInt8, UInt8) = (UInt8(ascii: "r"), UInt8(ascii: "w"), UInt8(ascii: "x"))
+        for shift in stride(from: 6, through: 0, by: -3) {
+            let bits = mode >> UInt32(shift) & 0o7
+            buffer.writeInteger(bits & 0o4 != 0 ? letters.0 : UInt8(ascii: "-"))
+            buffer.writeInteger(bits & 0o2 != 0 ? letters.1 : UInt8(ascii: "-"))
+            buffer.writeInteger(bits & 0o1 != 0 ? letters.2 : UInt8(ascii: "-"))
+        }
+        buffer.writeStaticString(self.kind == .directory ? "   2 owner    group    " : "   1 owner    group    ")
+        ListingDigits.write(self.size, width: 8, padding: UInt8(ascii: " "), to: &buffer)
+        buffer.writeInteger(UInt8(ascii: " "))
+        let seconds = self.modificationTime ?? 0
+        let civil = CivilTime(seconds: seconds)
+        buffer.writeStaticString(Self.monthNames[civil.month - 1])
+        buffer.writeInteger(UInt8(ascii: " "))
+        ListingDigits.write(civil.day, width: 2, padding: UInt8(ascii: "0"), to: &buffer)
+        buffer.writeInteger(UInt8(ascii: " "))
+        if abs(now - seconds) > 180 * 86_400 {
+            // `Mmm dd  YYYY` for times more than 180 days away (as `ls` and pyftpdlib), `Mmm dd HH:MM` otherwise.
+            buffer.writeInteger(UInt8(ascii: " "))
+            ListingDigits.write(civil.year, width: 0, padding: UInt8(ascii: "0"), to: &buffer)
+        } else {
+            ListingDigits.write(civil.hour, width: 2, padding: UInt8(ascii: "0"), to: &buffer)
+            buffer.writeInteger(UInt8(ascii: ":"))
+            ListingDigits.write(civil.minute, width: 2, padding: UInt8(ascii: "0"), to: &buffer)
+        }
+        buffer.writeInteger(UInt8(ascii: " "))
+        buffer.writeString(self.name)
+    }
+
+    /// Writes ``machineListing(facts:typeOverride:)`` into `buffer`.
+    public func writeMachineListing(
+        facts enabled: MachineListingFacts,
+        typeOverride: String? = nil,
+        to buffer: inout ByteBuffer
+    ) {
         if enabled.contains(.type) {
-            let type =
-                typeOverride
-                ?? {
-                    switch self.kind {
-                    case .directory: "dir"
-                    case .file: "file"
-                    case .symbolicLink: "OS.unix=symlink"
-                    case .other: "OS.unix=special"
-                    }
-                }()
-            line += "type=\(type);"
+            buffer.writeStaticString("type=")
+            if let typeOverride {
+                buffer.writeString(typeOverride)
+            } else {
+                switch self.kind {
+                case .directory: buffer.writeStaticString("dir")
+                case .file: buffer.writeStaticString("file")
+                case .symbolicLink: buffer.writeStaticString("OS.unix=symlink")
+                case .other: buffer.writeStaticString("OS.unix=special")
+                }
+            }
+            buffer.writeInteger(UInt8(ascii: ";"))
         }
         if enabled.contains(.size), self.kind != .directory {
-            line += "size=\(self.size);"
+            buffer.writeStaticString("size=")
+            ListingDigits.write(self.size, width: 0, padding: UInt8(ascii: "0"), to: &buffer)
+            buffer.writeInteger(UInt8(ascii: ";"))
         }
         if enabled.contains(.modify), let time = self.modificationTime {
-            line += "modify=\(FTPTimestamp.format(seconds: time));"
+            buffer.writeStaticString("modify=")
+            FTPTimestamp.write(seconds: time, to: &buffer)
+            buffer.writeInteger(UInt8(ascii: ";"))
         }
         if enabled.contains(.perm), let perm = self.permissionFacts {
-            line += "perm=\(perm);"
+            buffer.writeStaticString("perm=")
+            buffer.writeString(perm)
+            buffer.writeInteger(UInt8(ascii: ";"))
         }
         if enabled.contains(.unique), let unique = self.uniqueID {
-            line += "unique=\(unique);"
+            buffer.writeStaticString("unique=")
+            buffer.writeString(unique)
+            buffer.writeInteger(UInt8(ascii: ";"))
         }
         if enabled.contains(.unixMode), let mode = self.mode {
-            line += "unix.mode=0\(String(mode & 0o7777, radix: 8));"
+            // Octal with a leading 0, as pyftpdlib: `unix.mode=0644`.
+            buffer.writeStaticString("unix.mode=0")
+            ListingDigits.write(Int64(mode & 0o7777), width: 0, padding: UInt8(ascii: "0"), radix: 8, to: &buffer)
+            buffer.writeInteger(UInt8(ascii: ";"))
         }
-        return line + " " + self.name
+        buffer.writeInteger(UInt8(ascii: " "))
+        buffer.writeString(self.name)
     }
+
+    private static let monthNames: [StaticString] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
 }
 
-extension FTPTimestamp {
-    static func leftPad(_ text: String, _ width: Int) -> String {
-        text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
+/// Numbers written as ASCII digits straight into a buffer, left-padded to a width.
+enum ListingDigits {
+    static func write<Value: BinaryInteger>(
+        _ value: Value,
+        width: Int,
+        padding: UInt8,
+        radix: Int = 10,
+        to buffer: inout ByteBuffer
+    ) {
+        var magnitude = UInt64(value.magnitude)
+        // 64 bits need at most 22 octal digits.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { digits in
+            var count = 0
+            repeat {
+                digits[23 - count] = UInt8(ascii: "0") + UInt8(magnitude % UInt64(radix))
+                magnitude /= UInt64(radix)
+                count += 1
+            } while magnitude > 0
+            let sign = value < 0 ? 1 : 0
+            for _ in 0..<max(0, width - count - sign) {
+                buffer.writeInteger(padding)
+            }
+            if sign == 1 { buffer.writeInteger(UInt8(ascii: "-")) }
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: digits[(24 - count)...]))
+        }
     }
 }

@@ -152,6 +152,11 @@ extension ControlConnection {
 
     /// The protocol's view of an entry, with this user's MLSx permissions.
     func listingEntry(_ info: FileInfo) -> ListingEntry {
+        self.listingEntry(info, permissionFacts: self.permissions.machineListingFacts(isDirectory: info.isDirectory))
+    }
+
+    /// The protocol's view of an entry, with MLSx permissions computed by the caller.
+    func listingEntry(_ info: FileInfo, permissionFacts: String?) -> ListingEntry {
         let kind: ListingEntry.Kind =
             switch info.kind {
             case .file: .file
@@ -166,7 +171,7 @@ extension ControlConnection {
             modificationTime: info.modificationTime.map { Int64($0.timeIntervalSince1970.rounded(.down)) },
             mode: info.mode,
             uniqueID: info.uniqueID,
-            permissionFacts: self.permissions.machineListingFacts(isDirectory: info.isDirectory)
+            permissionFacts: permissionFacts
         )
     }
 }

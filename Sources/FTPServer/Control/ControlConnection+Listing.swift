@@ -94,14 +94,19 @@ extension ControlConnection {
     {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(page.count * (format == .names ? 32 : 96))
+        // The `perm` fact depends only on the user and the kind of entry: two strings for the whole page.
+        let machinePermissions = format == .machine && facts.contains(.perm)
+        let directoryFacts = machinePermissions ? self.permissions.machineListingFacts(isDirectory: true) : nil
+        let fileFacts = machinePermissions ? self.permissions.machineListingFacts(isDirectory: false) : nil
         for info in page {
             switch format {
             case .names:
                 buffer.writeString(info.name)
             case .long:
-                buffer.writeString(self.listingEntry(info).listLine(now: now))
+                self.listingEntry(info, permissionFacts: nil).writeListLine(now: now, to: &buffer)
             case .machine:
-                buffer.writeString(self.listingEntry(info).machineListing(facts: facts))
+                self.listingEntry(info, permissionFacts: info.isDirectory ? directoryFacts : fileFacts)
+                    .writeMachineListing(facts: facts, to: &buffer)
             }
             buffer.writeStaticString("\r\n")
         }

@@ -1,4 +1,3 @@
-import AsyncAlgorithms
 import FTPProtocol
 import Foundation
 import Logging
@@ -23,14 +22,13 @@ package struct ServerContext: Sendable {
 
 /// One client's session: an async loop over its control connection.
 ///
-/// Two tasks per connection. The reader pulls events from the socket and forwards them one at a time (a rendezvous
-/// channel, so a client that floods commands is held back by TCP, not buffered); while a transfer runs it answers
-/// ABOR (closing the data connection), STAT and NOOP itself. The session task runs every command, transfers
-/// included, in order, and owns all session state.
+/// One task per connection: it reads the commands one at a time (the async channel's small buffer and TCP hold back a
+/// client that floods commands) and runs each, transfers included, in order; it owns all session state. While a
+/// transfer runs, the channel's ``ControlIdleHandler`` answers ABOR (closing the data connection), STAT and NOOP on the
+/// event loop, so an idle session costs no second task waiting on its socket.
 ///
 /// `@unchecked Sendable`: the state is only ever touched by one task at a time. The session loop hands the connection
-/// to a child task per command and waits for that task before it reads the next command; the reader task only uses
-/// the `Sendable` members it was given (`transfers`, `outbound`).
+/// to a child task per command and waits for that task before it reads the next command.
 package final class ControlConnection: @unchecked Sendable {
     package typealias ControlChannel = NIOAsyncChannel<ControlEvent, Never>
 
@@ -134,22 +132,10 @@ package final class ControlConnection: @unchecked Sendable {
         self.logger.info("session opened")
         self.events.emit(.connect, user: nil)
         await self.reply(FTPReply(220, self.configuration.banner))
-        let commands = AsyncChannel<ControlEvent>()
-        let transfers = self.transfers
-        let outbound = self.outbound
-        let logger = self.logger
-        let commandLevel = self.configuration.commandLogLevel
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                await Self.readCommands(
-                    inbound,
-                    into: commands,
-                    transfers: transfers,
-                    outbound: outbound,
-                    log: { command, code in logger.logCommand(command, reply: code, level: commandLevel) }
-                )
-            }
-            for await event in commands {
+        do {
+            // One command at a time, in order. While a transfer runs, the channel's ControlIdleHandler answers ABOR,
+            // STAT and NOOP on the event loop; other commands wait here, in the async channel's bounded buffer.
+            for try await event in inbound {
                 // A graceful shutdown closes an idle session itself (421), and lets a busy one finish its command.
                 guard self.lifecycle.commandStarted() else { break }
                 // Each command runs in a child task of its own. A task keeps the memory its deepest call needed
@@ -166,57 +152,13 @@ package final class ControlConnection: @unchecked Sendable {
                     break
                 }
             }
-            // Stop the reader (it may be waiting on the client) and let it finish.
-            commands.finish()
-            group.cancelAll()
+        } catch {
+            // The client went away or the channel failed: same as a close.
         }
         await self.closeDataSetup()
         self.logger.info("session closed", metadata: self.session.user.map { ["ftp.user": "\($0.name)"] } ?? [:])
         self.events.loggedOut()
         self.events.emit(.disconnect, user: self.session.user?.name)
-    }
-
-    /// The reader task: forwards events one at a time, answering ABOR/STAT/NOOP itself during a transfer.
-    private static func readCommands(
-        _ inbound: NIOAsyncChannelInboundStream<ControlEvent>,
-        into commands: AsyncChannel<ControlEvent>,
-        transfers: TransferControl,
-        outbound: ReplyWriter,
-        log: (FTPCommand, Int) -> Void
-    ) async {
-        do {
-            for try await event in inbound {
-                let snapshot = transfers.snapshot
-                if snapshot.isActive, case .command(let command) = event {
-                    switch command {
-                    case .abort:
-                        transfers.abort()
-                    case .status(nil):
-                        try? await outbound.write(
-                            FTPReply(
-                                213,
-                                "Transfer in progress: \(snapshot.description), \(snapshot.bytes) bytes so far."
-                            )
-                        )
-                        log(command, 213)
-                        continue
-                    case .noop:
-                        try? await outbound.write(FTPReply(200, "NOOP command successful."))
-                        log(command, 200)
-                        continue
-                    default:
-                        break
-                    }
-                }
-                await commands.send(event)
-                if Task.isCancelled { break }
-            }
-        } catch {
-            // The client went away or the channel failed: same as a close.
-        }
-        // The client is gone: a running transfer has no one to report to.
-        transfers.abort()
-        commands.finish()
     }
 
     /// Handles one event; returns false when the session is over.

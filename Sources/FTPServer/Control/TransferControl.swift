@@ -3,8 +3,9 @@ import Logging
 import NIOCore
 import Synchronization
 
-/// What the control connection's reader needs to know about the transfer the session is running, so it can answer
-/// ABOR and STAT while the session is busy with that transfer. Shared by two tasks of one connection.
+/// The transfer a session is running, shared by the session's task and its control channel's handlers: the handler
+/// (``ControlIdleHandler``) answers ABOR, STAT and NOOP on the event loop while the session's task is busy with the
+/// transfer, and the stalled-transfer watchdog and the shutdown read it too.
 package final class TransferControl: Sendable {
     package struct Snapshot: Sendable {
         package var isActive: Bool
@@ -93,8 +94,18 @@ package final class TransferControl: Sendable {
     }
 }
 
-/// Closes an idle control connection with 421, unless a transfer is running (a long download keeps the control
-/// connection silent, and that is not idleness).
+/// The control connection's handler for what must happen while the session's task is busy with a transfer, or
+/// cannot look: the idle timeout, and the commands answered at once during a transfer.
+///
+/// - The idle timeout closes the connection with 421, unless a transfer is running (a long download keeps the
+///   control connection silent, and that is not idleness).
+/// - During a transfer, ABOR closes the transfer's data connection and goes up to the session (which answers 226 once
+///   the transfer has ended with its 426); STAT without an argument and NOOP are answered here. Any other command
+///   waits in the async channel's buffer until the transfer ends (RFC 959 §5.3.1 lets a server queue them).
+/// - A closed control connection aborts a running transfer: its client is gone.
+///
+/// The session's task therefore only ever reads its commands one by one; no second task per connection waits on the
+/// socket.
 package final class ControlIdleHandler: ChannelDuplexHandler {
     package typealias InboundIn = ControlEvent
     package typealias InboundOut = ControlEvent
@@ -104,11 +115,55 @@ package final class ControlIdleHandler: ChannelDuplexHandler {
     private let transfers: TransferControl
     private let timeout: TimeAmount
     private let logger: Logger?
+    private let commandLogLevel: Logger.Level
 
-    package init(transfers: TransferControl, timeout: TimeAmount, logger: Logger? = nil) {
+    package init(
+        transfers: TransferControl,
+        timeout: TimeAmount,
+        logger: Logger? = nil,
+        commandLogLevel: Logger.Level = .info
+    ) {
         self.transfers = transfers
         self.timeout = timeout
         self.logger = logger
+        self.commandLogLevel = commandLogLevel
+    }
+
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard case .command(let command) = self.unwrapInboundIn(data) else {
+            context.fireChannelRead(data)
+            return
+        }
+        let reply: FTPReply
+        switch command {
+        case .abort:
+            // Stops the transfer if one runs; the session answers ABOR itself, after the transfer's 426.
+            self.transfers.abort()
+            context.fireChannelRead(data)
+            return
+        case .status(nil), .noop:
+            let snapshot = self.transfers.snapshot
+            guard snapshot.isActive else {
+                context.fireChannelRead(data)
+                return
+            }
+            if case .noop = command {
+                reply = FTPReply(200, "NOOP command successful.")
+            } else {
+                reply = FTPReply(213, "Transfer in progress: \(snapshot.description), \(snapshot.bytes) bytes so far.")
+            }
+        default:
+            context.fireChannelRead(data)
+            return
+        }
+        context.writeAndFlush(self.wrapOutboundOut(reply), promise: nil)
+        self.logger?.logCommand(command, reply: reply.code, level: self.commandLogLevel)
+    }
+
+    package func channelInactive(context: ChannelHandlerContext) {
+        // The client is gone: a running transfer has no one to report to.
+        self.transfers.abort()
+        context.fireChannelInactive()
     }
 
     package func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -258,7 +258,8 @@ public struct FTPService: Service {
             ControlIdleHandler(
                 transfers: transfers,
                 timeout: TimeAmount(configuration.timeouts.idle),
-                logger: logger.with(client: channel)
+                logger: logger.with(client: channel),
+                commandLogLevel: configuration.commandLogLevel
             )
         )
         let asyncChannel = try ControlConnection.ControlChannel(
