@@ -44,7 +44,7 @@ public protocol VirtualFileSystem: Sendable {
     /// Opens a file for reading from `offset` (an offset past the end reads nothing).
     func openForReading(_ path: String, from offset: Int64) async throws -> any FileReader
 
-    /// Opens a file for writing.
+    /// Opens a file for writing; a directory at `path` is `.notAFile`.
     ///
     /// With `.replace`, nothing is visible until ``FileWriter/commit()``: the previous file (if any) stays as it
     /// was until then, and ``FileWriter/abort()`` leaves no trace. `.append` and `.resume(at:)` write in place.
@@ -87,8 +87,16 @@ public protocol FileReader {
     /// handle: it stays open until ``close()``.
     var sendfileSource: SendfileSource? { get }
 
+    /// The file's size when it was opened, when the backend learned it while opening (a local `fstat`); `nil`
+    /// otherwise. It saves the server an ``VirtualFileSystem/info(_:)`` call per download.
+    var size: Int64? { get }
+
     /// Releases the file. Always called, also after an error.
     func close() async throws
+}
+
+extension FileReader {
+    public var size: Int64? { nil }
 }
 
 /// A local file region a transfer may send with `sendfile`.

@@ -175,7 +175,7 @@ enum ListingDigits {
                 buffer.writeInteger(padding)
             }
             if sign == 1 { buffer.writeInteger(UInt8(ascii: "-")) }
-            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: digits[(24 - count)...]))
+            buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: digits[(24 - count)...])))
         }
     }
 }

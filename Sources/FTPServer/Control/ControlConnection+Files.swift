@@ -24,15 +24,25 @@ extension ControlConnection {
         let reader: any FileReader
         let size: Int64
         do {
-            let info = try await fileSystem.info(path)
-            guard !info.isDirectory else { throw FileSystemError.notAFile(path) }
-            guard offset <= info.size else {
+            // Opening refuses a directory; a reader that learned the size while opening (a local fstat) saves an
+            // info call, that is a trip to the thread pool or the store, per download.
+            reader = try await fileSystem.openForReading(path, from: offset)
+            do {
+                if let known = reader.size {
+                    size = known
+                } else {
+                    size = try await fileSystem.info(path).size
+                }
+            } catch {
+                try? await reader.close()
+                throw error
+            }
+            guard offset <= size else {
+                try? await reader.close()
                 await self.closeDataSetup()
-                await self.reply(FTPReply(554, "Invalid REST parameter: the file has \(info.size) bytes."))
+                await self.reply(FTPReply(554, "Invalid REST parameter: the file has \(size) bytes."))
                 return
             }
-            size = info.size
-            reader = try await fileSystem.openForReading(path, from: offset)
         } catch {
             await self.closeDataSetup()
             await self.fail(error, path: path, operation: "retrieve")
@@ -84,8 +94,9 @@ extension ControlConnection {
             }
             try await sender.finish()
         }
-        try? await reader.close()
         await self.finishTransfer(outcome, verb: "RETR", path: path)
+        // After the 226: every byte has been handed to the socket by now, and the client need not wait for this.
+        try? await reader.close()
     }
 
     func store(_ argument: String, mode: WriteMode) async {
@@ -135,9 +146,7 @@ extension ControlConnection {
             default:
                 break
             }
-            if let info = try? await fileSystem.info(path), info.isDirectory {
-                throw FileSystemError.notAFile(path)
-            }
+            // A directory at `path` is refused by the backend (the contract of openForWriting).
             writer = try await fileSystem.openForWriting(path, mode: mode)
         } catch {
             await self.closeDataSetup()

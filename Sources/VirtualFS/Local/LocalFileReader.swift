@@ -65,6 +65,9 @@ final class LocalFileReader: FileReader {
         if !self.isClosed { try? self.handle.close() }
     }
 
+    /// The size at open (`fstat`).
+    var size: Int64? { self.end }
+
     /// The part not read yet: from the current offset to the size at open.
     var sendfileSource: SendfileSource? {
         self.isClosed ? nil : SendfileSource(handle: self.handle, offset: self.offset, end: self.end)

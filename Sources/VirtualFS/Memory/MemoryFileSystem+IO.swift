@@ -13,7 +13,10 @@ extension MemoryFileSystem {
             return bytes
         }
         let start = Int(Swift.min(offset, Int64(bytes.readableBytes)))
-        return MemoryFileReader(bytes.getSlice(at: bytes.readerIndex + start, length: bytes.readableBytes - start))
+        return MemoryFileReader(
+            bytes.getSlice(at: bytes.readerIndex + start, length: bytes.readableBytes - start),
+            size: Int64(bytes.readableBytes)
+        )
     }
 
     /// Opens a writer that buffers everything and applies it at commit, for every mode.
@@ -77,9 +80,12 @@ extension MemoryFileSystem {
 /// Hands out a snapshot of a file in chunks.
 final class MemoryFileReader: FileReader {
     private var remaining: ByteBuffer?
+    /// The whole file's size.
+    let size: Int64?
 
-    init(_ bytes: ByteBuffer?) {
+    init(_ bytes: ByteBuffer?, size: Int64?) {
         self.remaining = bytes
+        self.size = size
     }
 
     /// Memory has no descriptor to send from.

@@ -158,6 +158,8 @@ private final class SubFileReader: FileReader {
 
     var sendfileSource: SendfileSource? { self.base.sendfileSource }
 
+    var size: Int64? { self.base.size }
+
     func read() async throws -> ByteBuffer? {
         try await self.view.translatingErrors(self.path) { try await self.base.read() }
     }
