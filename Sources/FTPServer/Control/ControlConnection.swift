@@ -5,23 +5,42 @@ import NIOCore
 import NIOSSL
 import VirtualFS
 
-/// What every control connection of one server shares.
-package struct ServerContext: Sendable {
-    package var configuration: FTPService.Configuration
-    package var fileSystem: any VirtualFileSystem
-    package var authorizer: any Authorizer
-    package var group: any EventLoopGroup
-    package var logger: Logger
+/// What every control connection of one server shares. A class: each session holds a reference, not its own copy of
+/// the whole configuration (which would cost every idle session most of a kilobyte).
+package final class ServerContext: Sendable {
+    package let configuration: FTPService.Configuration
+    package let fileSystem: any VirtualFileSystem
+    package let authorizer: any Authorizer
+    package let group: any EventLoopGroup
+    package let logger: Logger
     /// Failed logins per address and bans; nil when bans are off.
-    package var loginBans: LoginBans?
+    package let loginBans: LoginBans?
     /// The bandwidth limiters.
-    package var bandwidth: BandwidthLimits
+    package let bandwidth: BandwidthLimits
     /// Events for the configured handlers, and metrics.
-    package var events: EventDispatcher
+    package let events: EventDispatcher
+
+    package init(
+        configuration: FTPService.Configuration,
+        fileSystem: any VirtualFileSystem,
+        authorizer: any Authorizer,
+        group: any EventLoopGroup,
+        logger: Logger,
+        loginBans: LoginBans?,
+        bandwidth: BandwidthLimits,
+        events: EventDispatcher
+    ) {
+        self.configuration = configuration
+        self.fileSystem = fileSystem
+        self.authorizer = authorizer
+        self.group = group
+        self.logger = logger
+        self.loginBans = loginBans
+        self.bandwidth = bandwidth
+        self.events = events
+    }
 }
 
-/// One client's session: an async loop over its control connection.
-///
 /// One task per connection: it reads the commands one at a time (the async channel's small buffer and TCP hold back a
 /// client that floods commands) and runs each, transfers included, in order; it owns all session state. While a
 /// transfer runs, the channel's ``ControlIdleHandler`` answers ABOR (closing the data connection), STAT and NOOP on the
@@ -129,36 +148,60 @@ package final class ControlConnection: @unchecked Sendable {
     }
 
     func run(inbound: NIOAsyncChannelInboundStream<ControlEvent>) async {
-        self.logger.info("session opened")
-        self.events.emit(.connect, user: nil)
-        await self.reply(FTPReply(220, self.configuration.banner))
+        // Everything but the wait for the next command runs in child tasks: a task keeps the memory its deepest call
+        // needed until it ends, so the session's own task, alive as long as the client stays, only ever holds this
+        // loop's small frame. Run in it, the greeting, one login or one listing would leave kilobytes of frames behind
+        // in every idle session.
+        guard await self.inChildTask({ await $0.open() }) else { return }
         do {
             // One command at a time, in order. While a transfer runs, the channel's ControlIdleHandler answers ABOR,
             // STAT and NOOP on the event loop; other commands wait here, in the async channel's bounded buffer.
             for try await event in inbound {
                 // A graceful shutdown closes an idle session itself (421), and lets a busy one finish its command.
                 guard self.lifecycle.commandStarted() else { break }
-                // Each command runs in a child task of its own. A task keeps the memory its deepest call needed
-                // until it ends; run in the session's own task, one login or listing would leave kilobytes of
-                // frames behind in every idle session.
-                let goOn = await withTaskGroup(of: Bool.self) { commandGroup in
-                    commandGroup.addTask { await self.handle(event) }
-                    return await commandGroup.next() ?? false
-                }
-                guard goOn else { break }
+                guard await self.inChildTask({ await $0.handle(event) }) else { break }
                 guard self.lifecycle.commandFinished() else {
-                    await self.reply(SessionLifecycle.shutdownReply)
-                    self.logger.info("session closed for shutdown after its last command")
+                    _ = await self.inChildTask { await $0.closeForShutdown() }
                     break
                 }
             }
         } catch {
             // The client went away or the channel failed: same as a close.
         }
+        _ = await self.inChildTask { await $0.close() }
+    }
+
+    /// Runs `body` in a child task and returns what it returns.
+    @inline(never)
+    private func inChildTask(_ body: @escaping @Sendable (ControlConnection) async -> Bool) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await body(self) }
+            return await group.next() ?? false
+        }
+    }
+
+    /// The start of the session: its log line, its event, the 220 greeting.
+    private func open() async -> Bool {
+        self.logger.info("session opened")
+        self.events.emit(.connect, user: nil)
+        await self.reply(FTPReply(220, self.configuration.banner))
+        return true
+    }
+
+    /// A graceful shutdown came while a command ran: that command is done, the session ends now.
+    private func closeForShutdown() async -> Bool {
+        await self.reply(SessionLifecycle.shutdownReply)
+        self.logger.info("session closed for shutdown after its last command")
+        return false
+    }
+
+    /// The end of the session: the prepared data connection, the log line, the events.
+    private func close() async -> Bool {
         await self.closeDataSetup()
         self.logger.info("session closed", metadata: self.session.user.map { ["ftp.user": "\($0.name)"] } ?? [:])
         self.events.loggedOut()
         self.events.emit(.disconnect, user: self.session.user?.name)
+        return false
     }
 
     /// Handles one event; returns false when the session is over.
