@@ -17,7 +17,9 @@
  *     of session i is bound to source address 127.0.0.(1 + i % K) before connect (default K = 32; the original
  *     FsTPy allows 25 connections per address). With --max-connecting M, a session starts only while fewer than
  *     M sessions wait for their connect or greeting: this keeps the burst of connects under the server's listen
- *     backlog (past it, the kernel drops the SYN and the client retries only after 1 s). Default 0: no limit.
+ *     backlog (past it, the kernel drops the SYN and the client sends it again only after 1 s, or, when the
+ *     handshake went through with a SYN cookie, drops its last ACK and the client waits for a greeting that never
+ *     comes). Default 0: no limit.
  *     A session that has not finished after S seconds (default 120) fails with a timeout. JSON: sessions, ok, failures, wall_s (start to the end of the last good session),
  *     latencies_ms (good sessions), errors (the reason of each failed session), cpu_s and run_s (this process's
  *     user+system CPU and wall time over the whole run).
