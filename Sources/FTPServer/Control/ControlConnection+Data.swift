@@ -58,7 +58,7 @@ extension ControlConnection {
                 host: localIP,
                 ports: self.configuration.passive.ports,
                 setup: self.dataChannelSetup,
-                group: self.channel.eventLoop,
+                group: self.context.group,
                 logger: self.logger
             )
         } catch {
@@ -124,7 +124,7 @@ extension ControlConnection {
                     from: self.channel.localAddress,
                     timeout: timeout,
                     setup: self.dataChannelSetup,
-                    group: self.channel.eventLoop
+                    group: self.context.group
                 )
             }
         } catch {
