@@ -227,8 +227,8 @@ package final class ControlConnection: @unchecked Sendable {
 
     private func handle(_ command: FTPCommand) async -> Bool {
         if case .abort = command {
-            // The reader already closed the data connection if a transfer was running; by now that transfer has
-            // ended with its 426, and ABOR itself is answered with 226 (RFC 959 §4.1.3).
+            // The channel handler already closed the data connection if a transfer was running; by now that transfer
+            // has ended with its 426, and ABOR itself is answered with 226 (RFC 959 §4.1.3).
             let aborted = self.lastTransferAborted
             self.lastTransferAborted = false
             await self.closeDataSetup()
@@ -258,7 +258,7 @@ package final class ControlConnection: @unchecked Sendable {
         return true
     }
 
-    /// Sends a reply. A failure means the client is gone; the reader notices and ends the session.
+    /// Sends a reply. A failure means the client is gone; the closed channel ends the session at its next read.
     func reply(_ reply: FTPReply) async {
         self.lastReplyCode = reply.code
         try? await self.outbound.write(reply)
