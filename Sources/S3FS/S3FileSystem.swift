@@ -24,6 +24,14 @@ public struct S3FileSystem: VirtualFileSystem {
         /// Parts one upload sends at once. Default 3. An upload holds at most `partsInFlight + 1` parts in memory
         /// (24 MiB with the defaults), the one being filled included.
         public var partsInFlight: Int
+        /// The bytes the first GetObject of a download asks for; the rest of the object comes with a second one, asked
+        /// for from the transfer's event loop (see `S3FileReader`). Default 4 MiB.
+        public var readFirstRangeSize: Int64
+        /// How each GetObject of a download holds what it received: chunks of 256 KiB (the server's transfer chunk,
+        /// which every backend keeps to), 1 MiB at most, after which the store is read no further until the FTP client
+        /// caught up. A chunk size is best a power of two below 1 MiB: NIO rounds a buffer's capacity up to a power of
+        /// two, and fstpyd has blocks of 1 MiB and more mapped and unmapped each time rather than reused.
+        public var readBuffering: S3DownloadBuffering
         /// Keys asked per listing page (ListObjectsV2 `max-keys`, at most 1,000). Default 1,000.
         public var listPageSize: Int
         /// fs-s3fs's `strict`: when true (default), creating a file or a directory, or renaming to a path, checks
@@ -39,6 +47,8 @@ public struct S3FileSystem: VirtualFileSystem {
         public init() {
             self.partSize = 6 << 20
             self.partsInFlight = 3
+            self.readFirstRangeSize = 4 << 20
+            self.readBuffering = S3DownloadBuffering(chunkSize: 256 << 10, limit: 1 << 20)
             self.listPageSize = 1000
             self.isStrict = true
             self.copyConcurrency = 8
@@ -65,6 +75,7 @@ public struct S3FileSystem: VirtualFileSystem {
         var configuration = configuration
         configuration.partSize = max(configuration.partSize, S3Bucket.minimumPartSize)
         configuration.partsInFlight = max(1, configuration.partsInFlight)
+        configuration.readFirstRangeSize = max(configuration.readFirstRangeSize, 1)
         configuration.listPageSize = min(max(1, configuration.listPageSize), 1000)
         configuration.copyConcurrency = max(1, configuration.copyConcurrency)
         // At least two minimum parts, so that splitting a larger object never makes a part below S3's minimum.
