@@ -126,6 +126,25 @@ struct S3FileSystemTests {
         }
     }
 
+    @Test(
+        "uploads of several parts reuse part buffers, the content intact, with 1 to 3 parts in flight",
+        arguments: [1, 3]
+    )
+    func partBuffersReused(_ partsInFlight: Int) async throws {
+        try await self.withFileSystem("reuse", configure: { $0.partsInFlight = partsInFlight }) { fs, bucket in
+            let data = Self.bytes(Self.partSize * 4 + 777, seed: UInt8(partsInFlight))
+            // Chunks of odd sizes, so that parts start and end inside them.
+            let writer = try await fs.openForWriting("/parts.bin", mode: .replace)
+            var rest = data
+            while rest.readableBytes > 0 {
+                try await writer.write(rest.readSlice(length: min(700_001, rest.readableBytes))!)
+            }
+            try await writer.commit()
+            #expect(try await Self.read(fs, "/parts.bin") == data)
+            #expect(try await bucket.listMultipartUploads().isEmpty)
+        }
+    }
+
     @Test("a read is a first range and the rest: every offset around the seam, the bytes in order")
     func readsInTwoGets() async throws {
         try await self.withFileSystem(
