@@ -170,10 +170,59 @@ struct S3Request {
     var isTransfer = false
 }
 
+/// A request as it goes out: its URL and its headers, signature included.
+struct S3SignedRequest {
+    var url: String
+    var headers: HTTPHeaders
+}
+
 extension S3Bucket {
     /// Sends `request`, retrying as the policy says; returns the answer when its status is 2xx, throws ``S3Error``
     /// otherwise. The caller consumes the answer's body.
     func send(_ request: S3Request) async throws -> HTTPClientResponse {
+        let timeout = request.isTransfer ? self.configuration.transferTimeout : self.configuration.requestTimeout
+        return try await self.retrying(request) { signed in
+            var http = HTTPClientRequest(url: signed.url)
+            http.method = request.method
+            http.headers = signed.headers
+            if let body = request.body {
+                http.body = .bytes(body)
+            }
+            let response = try await self.httpClient.execute(
+                http,
+                timeout: .seconds(timeout.components.seconds),
+                logger: self.logger
+            )
+            if (200..<300).contains(response.status.code) { return response }
+            throw await self.error(from: response, request)
+        }
+    }
+
+    /// `request` with its URL and signed headers (signed now: a signature holds for 15 minutes).
+    func sign(_ request: S3Request, payloadHash: String = S3Signer.emptyPayloadHash) -> S3SignedRequest {
+        let (url, encodedPath, host) = self.location(of: request)
+        let signing = S3Signer.Request(
+            method: request.method.rawValue,
+            encodedPath: encodedPath,
+            query: request.query,
+            headers: [("host", host)] + request.headers,
+            payloadHash: payloadHash
+        )
+        // Content-Length is not signed: AsyncHTTPClient writes it from the body.
+        var headers = HTTPHeaders()
+        for (name, value) in self.signer.sign(signing) {
+            headers.add(name: name, value: value)
+        }
+        return S3SignedRequest(url: url, headers: headers)
+    }
+
+    /// Signs `request` and hands it to `attempt`, again after a failure the policy retries. `attempt` throws
+    /// ``S3Error`` for an answer from the store (retried when ``S3Error/isRetryable``) and any other error for a
+    /// failed exchange (retried as a transport failure, for idempotent requests only).
+    func retrying<Result>(
+        _ request: S3Request,
+        _ attempt: (S3SignedRequest) async throws -> Result
+    ) async throws -> Result {
         let payloadHash: String
         if let body = request.body, body.readableBytes > 0 {
             payloadHash =
@@ -182,39 +231,15 @@ extension S3Bucket {
         } else {
             payloadHash = S3Signer.emptyPayloadHash
         }
-        let (url, encodedPath, host) = self.location(of: request)
         let policy = self.configuration.retry
-        var attempt = 1
+        var attempts = 1
         while true {
             try Task.checkCancellation()
-            let signing = S3Signer.Request(
-                method: request.method.rawValue,
-                encodedPath: encodedPath,
-                query: request.query,
-                headers: [("host", host)] + request.headers,
-                payloadHash: payloadHash
-            )
-            var http = HTTPClientRequest(url: url)
-            http.method = request.method
-            // Content-Length is not signed: AsyncHTTPClient writes it from the body.
-            for (name, value) in self.signer.sign(signing) {
-                http.headers.add(name: name, value: value)
-            }
-            if let body = request.body {
-                http.body = .bytes(body)
-            }
-            let timeout = request.isTransfer ? self.configuration.transferTimeout : self.configuration.requestTimeout
             let failure: S3Error
             do {
-                let response = try await self.httpClient.execute(
-                    http,
-                    timeout: .seconds(timeout.components.seconds),
-                    logger: self.logger
-                )
-                if (200..<300).contains(response.status.code) { return response }
-                failure = await self.error(from: response, request)
+                return try await attempt(self.sign(request, payloadHash: payloadHash))
             } catch let error as S3Error {
-                throw error
+                failure = error
             } catch {
                 if Task.isCancelled { throw CancellationError() }
                 let transport = S3Error(
@@ -226,19 +251,19 @@ extension S3Bucket {
                 guard request.isIdempotent else { throw transport }
                 failure = transport
             }
-            guard failure.isRetryable, attempt < policy.maximumAttempts else { throw failure }
-            let delay = policy.delay(after: attempt)
+            guard failure.isRetryable, attempts < policy.maximumAttempts else { throw failure }
+            let delay = policy.delay(after: attempts)
             // Debug: a retry that succeeds changes nothing for anyone; one that fails ends in the error, which the
             // caller logs.
             self.logger.debug(
                 "S3 request will be retried",
                 metadata: [
-                    "s3.error": "\(failure)", "s3.attempt": "\(attempt + 1)/\(policy.maximumAttempts)",
+                    "s3.error": "\(failure)", "s3.attempt": "\(attempts + 1)/\(policy.maximumAttempts)",
                     "s3.delay": "\(delay)",
                 ]
             )
             try await Task.sleep(for: delay)
-            attempt += 1
+            attempts += 1
         }
     }
 
@@ -256,21 +281,27 @@ extension S3Bucket {
 
     /// An ``S3Error`` from a non-2xx answer, reading its XML error document when there is one.
     func error(from response: HTTPClientResponse, _ request: S3Request) async -> S3Error {
+        let body = try? await response.body.collect(upTo: 64 * 1024)
+        return self.error(status: response.status.code, headers: response.headers, body: body, request)
+    }
+
+    /// An ``S3Error`` from a non-2xx answer's status, headers and (start of) body.
+    func error(status: UInt, headers: HTTPHeaders, body: ByteBuffer?, _ request: S3Request) -> S3Error {
         var error = S3Error(
             operation: request.operation,
             bucket: self.name,
             key: request.key,
-            status: Int(response.status.code),
-            requestID: response.headers.first(name: "x-amz-request-id"),
-            bucketRegion: response.headers.first(name: "x-amz-bucket-region")
+            status: Int(status),
+            requestID: headers.first(name: "x-amz-request-id"),
+            bucketRegion: headers.first(name: "x-amz-bucket-region")
         )
-        if let body = try? await response.body.collect(upTo: 64 * 1024), body.readableBytes > 0 {
+        if let body, body.readableBytes > 0 {
             Self.fill(&error, fromErrorDocument: Data(buffer: body))
         }
         if error.code == nil {
             // HEAD answers carry no body: name the cases the status alone tells (a 404 on an object may also be a
             // missing bucket, so it stays without a code).
-            switch response.status.code {
+            switch status {
             case 404 where request.key == nil: error.code = "NoSuchBucket"
             case 412: error.code = "PreconditionFailed"
             case 416: error.code = "InvalidRange"

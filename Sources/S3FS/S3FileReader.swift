@@ -4,20 +4,29 @@ import S3Client
 import VirtualFS
 
 extension S3FileSystem {
-    /// Starts a GetObject from `offset` (a ranged GET when it is not 0) and hands its bytes out as they arrive.
+    /// Starts reading at `offset` with a ranged GetObject and hands the bytes out as they arrive (see
+    /// ``S3FileReader``). A missing object or directory is reported here, before any byte moves.
     public func openForReading(_ path: String, from offset: Int64) async throws -> any FileReader {
         try Self.validate(path)
         guard offset >= 0 else { throw FileSystemError(.invalidArgument, path: path, message: "negative offset") }
         guard path != "/" else { throw FileSystemError.notAFile(path) }
         let key = self.key(path)
+        let configuration = self.configuration
+        let first = self.bucket.startDownload(
+            key,
+            from: offset,
+            length: configuration.readFirstRangeSize,
+            buffering: configuration.readBuffering
+        )
         do {
-            let download = try await self.bucket.getObject(key, from: offset)
+            let response = try await first.response()
             return S3FileReader(
-                bucket: self.bucket,
+                fileSystem: self,
                 path: path,
-                download: download,
+                key: key,
                 offset: offset,
-                logger: self.logger
+                first: first,
+                response: response
             )
         } catch let error as S3Error where error.isInvalidRange {
             // The offset is at or past the end (or the object is empty): nothing to read.
@@ -31,134 +40,180 @@ extension S3FileSystem {
     }
 }
 
-/// Reads an object as the GetObject answer streams in: each ``read()`` asks the HTTP client for the next chunk, so a
-/// slow FTP client stops the reading from the store (backpressure), and memory stays at a few chunks.
+/// Reads an object with ranged GETs received on an event loop and handed out in chunks: the first
+/// ``S3FileSystem/Configuration/readFirstRangeSize`` bytes with the GET that ``S3FileSystem/openForReading(_:from:)``
+/// starts, the rest of the object with one more, asked for shortly before the first runs out (when it has no more than
+/// the buffer's limit left), so that the bytes flow without a pause between the two.
 ///
-/// If the connection to the store breaks midway, the reader asks again from where it was (a ranged GET pinned to the
-/// same entity tag with `If-Match`, so a replaced object is never spliced in), twice at most; then the error goes to
-/// the transfer.
+/// Why two: the second GET is started from the task that runs the transfer, by then on the data connection's event
+/// loop, and its connection to the store is made on that event loop too (AsyncHTTPClient's `delegateAndChannel`), so
+/// that the bytes go from the store's socket to the client's on one thread, without a hop per chunk. The first GET is
+/// started before the data connection exists. One GET for the rest rather than a series of ranges: on SeaweedFS each
+/// GET costs the store more CPU than the bytes it serves, and parallel ranges measured slower (scripts/bench-s3).
+///
+/// Each GET holds at most ``S3FileSystem/Configuration/readBuffering``'s limit (1 MiB by default) and stops reading
+/// from the store until the FTP client caught up (backpressure), so a transfer holds a few MiB whatever the object's
+/// size.
+///
+/// The second GET is pinned to the first answer's entity tag with `If-Match`, so a replaced object is never spliced
+/// in: the transfer fails instead. If the connection to the store breaks midway, the reader asks again from where it
+/// was (pinned too), twice at most; then the error goes to the transfer.
 final class S3FileReader: FileReader {
+    /// A range requested, from the next byte to hand out to one past its last.
+    private struct Part {
+        var download: S3StreamedDownload
+        var position: Int64
+        var end: Int64
+        var hasAnswer: Bool
+    }
+
     private let bucket: S3Bucket?
+    private let configuration: S3FileSystem.Configuration
     private let path: String
     private let key: String
     private let eTag: String?
     private let logger: Logger?
-    private var iterator: S3ObjectStream.AsyncIterator?
-    /// The offset of the next byte.
-    private var position: Int64
+    /// Ranges on their way, in order; the first is being read.
+    private var parts: [Part] = []
+    /// The first byte not requested yet.
+    private var nextStart: Int64
     /// One past the last byte to read.
     private let end: Int64
     private var resumesLeft = 2
+    /// The error that ended the reading; given again to any later ``read()``.
+    private var failure: (any Error)?
 
-    init(bucket: S3Bucket, path: String, download: S3Download, offset: Int64, logger: Logger) {
-        self.bucket = bucket
+    init(
+        fileSystem: S3FileSystem,
+        path: String,
+        key: String,
+        offset: Int64,
+        first: S3StreamedDownload,
+        response: S3StreamedDownload.Response
+    ) {
+        self.bucket = fileSystem.bucket
+        self.configuration = fileSystem.configuration
         self.path = path
-        self.key = download.object.key
-        self.eTag = download.object.eTag
-        self.logger = logger
-        self.iterator = download.body.makeAsyncIterator()
-        self.position = offset
-        self.end = download.contentLength.map { offset + $0 } ?? download.object.size
+        self.key = key
+        self.eTag = response.object.eTag
+        self.logger = fileSystem.logger
+        let firstEnd: Int64
+        if response.isPartial {
+            self.end = response.object.size
+            firstEnd = min(self.end, offset + fileSystem.configuration.readFirstRangeSize)
+        } else {
+            // The store sent the whole object from the offset (it ignores Range): one answer has it all.
+            self.end = max(offset, response.object.size)
+            firstEnd = self.end
+        }
+        self.parts = [Part(download: first, position: offset, end: firstEnd, hasAnswer: true)]
+        self.nextStart = firstEnd
     }
 
     /// A reader with nothing to read.
     init(path: String) {
         self.bucket = nil
+        self.configuration = S3FileSystem.Configuration()
         self.path = path
         self.key = ""
         self.eTag = nil
         self.logger = nil
-        self.iterator = nil
-        self.position = 0
+        self.nextStart = 0
         self.end = 0
     }
 
     /// An object store has no local descriptor.
     var sendfileSource: SendfileSource? { nil }
 
-    /// The size of the chunks ``read()`` returns (but the last). The HTTP client hands out what each socket read
-    /// brought (64 KiB at most); gathering them costs one copy and saves the FTP side three quarters of its writes.
-    static let chunkSize = 256 * 1024
-
-    /// Bytes of the last HTTP chunk that did not fit into the previous ``read()``.
-    private var pending: ByteBuffer?
-
     func read() async throws -> ByteBuffer? {
-        var first: ByteBuffer
-        if let pending = self.pending.take() {
-            first = pending
-        } else if let chunk = try await self.nextChunk() {
-            first = chunk
-        } else {
-            return nil
-        }
-        if first.readableBytes >= Self.chunkSize {
-            if first.readableBytes > Self.chunkSize {
-                self.pending = first.getSlice(
-                    at: first.readerIndex + Self.chunkSize,
-                    length: first.readableBytes - Self.chunkSize
-                )
-                first.moveWriterIndex(to: first.readerIndex + Self.chunkSize)
-            }
-            return first
-        }
-        var gathered = ByteBufferAllocator().buffer(capacity: Self.chunkSize)
-        gathered.writeBuffer(&first)
-        while gathered.readableBytes < Self.chunkSize, var next = try await self.nextChunk() {
-            let fitting = min(next.readableBytes, Self.chunkSize - gathered.readableBytes)
-            var head = next.readSlice(length: fitting)!
-            gathered.writeBuffer(&head)
-            if next.readableBytes > 0 { self.pending = next }
-        }
-        return gathered
-    }
-
-    /// The next chunk of the HTTP answer, asking the store again after a broken connection.
-    private func nextChunk() async throws -> ByteBuffer? {
+        if let failure = self.failure { throw failure }
         while true {
-            guard var iterator = self.iterator else { return nil }
+            self.requestAhead()
+            guard !self.parts.isEmpty else { return nil }
             do {
-                let chunk = try await iterator.next()
-                self.iterator = iterator
-                guard let chunk else {
-                    self.iterator = nil
-                    guard self.position >= self.end else {
-                        throw FileSystemError(
-                            .backend,
-                            path: self.path,
-                            message: "the store ended the object at byte \(self.position) of \(self.end)"
-                        )
-                    }
-                    return nil
+                if !self.parts[0].hasAnswer {
+                    _ = try await self.parts[0].download.response()
+                    self.parts[0].hasAnswer = true
                 }
-                self.position += Int64(chunk.readableBytes)
-                return chunk
+                if let chunk = try await self.parts[0].download.next() {
+                    self.parts[0].position += Int64(chunk.readableBytes)
+                    return chunk
+                }
+                guard self.parts[0].position >= self.parts[0].end else {
+                    throw FileSystemError(
+                        .backend,
+                        path: self.path,
+                        message: "the store ended the object at byte \(self.parts[0].position) of \(self.end)"
+                    )
+                }
+                self.parts.removeFirst()
             } catch let error as S3Error
-                where error.isTransportFailure && self.resumesLeft > 0 && self.position < self.end
+                where error.isTransportFailure && self.resumesLeft > 0
+                && self.parts[0].position < self.parts[0].end
             {
                 self.resumesLeft -= 1
-                self.iterator = nil
+                let part = self.parts[0]
+                part.download.cancel()
                 self.logger?.notice(
                     "download interrupted; asking the store again from where it stopped",
-                    metadata: ["ftp.path": "\(self.path)", "s3.offset": "\(self.position)", "s3.error": "\(error)"]
+                    metadata: ["ftp.path": "\(self.path)", "s3.offset": "\(part.position)", "s3.error": "\(error)"]
                 )
-                guard let bucket = self.bucket else { throw error }
-                do {
-                    let download = try await bucket.getObject(self.key, from: self.position, ifMatch: self.eTag)
-                    self.iterator = download.body.makeAsyncIterator()
-                } catch {
-                    throw S3FileSystem.fileSystemError(error, path: self.path)
-                }
+                self.parts[0].download = self.start(from: part.position, to: part.end)
+                self.parts[0].hasAnswer = false
             } catch {
-                self.iterator = nil
-                throw S3FileSystem.fileSystemError(error, path: self.path)
+                self.cancelAll()
+                let failure: any Error
+                if let error = error as? S3Error, error.isPreconditionFailed {
+                    failure = FileSystemError(
+                        .backend,
+                        path: self.path,
+                        message: "the file was replaced while it was read",
+                        underlying: error
+                    )
+                } else if error is FileSystemError || error is CancellationError {
+                    failure = error
+                } else {
+                    failure = S3FileSystem.fileSystemError(error, path: self.path)
+                }
+                self.failure = failure
+                throw failure
             }
         }
+    }
+
+    /// Asks for the rest of the object once the range being read has no more than a buffer's worth left.
+    private func requestAhead() {
+        guard self.nextStart < self.end else { return }
+        if let last = self.parts.last, last.end - last.position > Int64(self.configuration.readBuffering.limit) {
+            return
+        }
+        let start = self.nextStart
+        self.parts.append(
+            Part(download: self.start(from: start, to: self.end), position: start, end: self.end, hasAnswer: false)
+        )
+        self.nextStart = self.end
+    }
+
+    /// A GET of bytes `start..<end`, pinned to the object read so far, received on the event loop this task runs on
+    /// (`startDownload`'s default).
+    private func start(from start: Int64, to end: Int64) -> S3StreamedDownload {
+        self.bucket!.startDownload(
+            self.key,
+            from: start,
+            length: end - start,
+            ifMatch: self.eTag,
+            buffering: self.configuration.readBuffering
+        )
+    }
+
+    private func cancelAll() {
+        for part in self.parts { part.download.cancel() }
+        self.parts = []
+        self.nextStart = self.end
     }
 
     func close() async throws {
-        // Dropping the iterator ends the HTTP request (the connection is closed if the body was not read to the end).
-        self.iterator = nil
-        self.pending = nil
+        // Cancelling ends the HTTP requests (their connections are closed if a body was not read to the end).
+        self.cancelAll()
     }
 }

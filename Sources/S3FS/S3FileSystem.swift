@@ -17,13 +17,22 @@ import VirtualFS
 public struct S3FileSystem: VirtualFileSystem {
     /// Tuning and behaviour.
     public struct Configuration: Sendable {
-        /// The size of multipart upload parts (at least 5 MiB, S3's minimum). Default 6 MiB. A file smaller than one
+        /// The size of multipart upload parts (at least 5 MiB, S3's minimum). Default 5 MiB. A file smaller than one
         /// part is uploaded with one PutObject. After every 1,000 parts the part size doubles (up to 16 times), so
-        /// that an upload of unknown size fits S3's 10,000 parts: about 660 GB with the default.
+        /// that an upload of unknown size fits S3's 10,000 parts: about 550 GB with the default.
         public var partSize: Int
-        /// Parts one upload sends at once. Default 3. An upload holds at most `partsInFlight + 1` parts in memory
-        /// (24 MiB with the defaults), the one being filled included.
+        /// Parts one upload sends at once. Default 2. An upload holds at most `partsInFlight + 1` parts in memory
+        /// (15 MiB with the defaults), the one being filled included. More parts at once did not make uploads to
+        /// SeaweedFS faster (scripts/bench-s3); on a store far away, more may.
         public var partsInFlight: Int
+        /// The bytes the first GetObject of a download asks for; the rest of the object comes with a second one, asked
+        /// for from the transfer's event loop (see `S3FileReader`). Default 4 MiB.
+        public var readFirstRangeSize: Int64
+        /// How each GetObject of a download holds what it received: chunks of 256 KiB (the server's transfer chunk,
+        /// which every backend keeps to), 1 MiB at most, after which the store is read no further until the FTP client
+        /// caught up. A chunk size is best a power of two below 1 MiB: NIO rounds a buffer's capacity up to a power of
+        /// two, and fstpyd has blocks of 1 MiB and more mapped and unmapped each time rather than reused.
+        public var readBuffering: S3DownloadBuffering
         /// Keys asked per listing page (ListObjectsV2 `max-keys`, at most 1,000). Default 1,000.
         public var listPageSize: Int
         /// fs-s3fs's `strict`: when true (default), creating a file or a directory, or renaming to a path, checks
@@ -37,8 +46,10 @@ public struct S3FileSystem: VirtualFileSystem {
         public var maximumSingleCopySize: Int64
 
         public init() {
-            self.partSize = 6 << 20
-            self.partsInFlight = 3
+            self.partSize = 5 << 20
+            self.partsInFlight = 2
+            self.readFirstRangeSize = 4 << 20
+            self.readBuffering = S3DownloadBuffering(chunkSize: 256 << 10, limit: 1 << 20)
             self.listPageSize = 1000
             self.isStrict = true
             self.copyConcurrency = 8
@@ -65,6 +76,7 @@ public struct S3FileSystem: VirtualFileSystem {
         var configuration = configuration
         configuration.partSize = max(configuration.partSize, S3Bucket.minimumPartSize)
         configuration.partsInFlight = max(1, configuration.partsInFlight)
+        configuration.readFirstRangeSize = max(configuration.readFirstRangeSize, 1)
         configuration.listPageSize = min(max(1, configuration.listPageSize), 1000)
         configuration.copyConcurrency = max(1, configuration.copyConcurrency)
         // At least two minimum parts, so that splitting a larger object never makes a part below S3's minimum.

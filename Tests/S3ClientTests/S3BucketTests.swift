@@ -205,6 +205,102 @@ struct S3BucketTests {
         #expect(clock.now - start >= .milliseconds(150))
     }
 
+    @Test("streamed GetObject: whole and ranged, gathered in chunks, a slow reader, errors at the answer")
+    func streamedDownloads() async throws {
+        try await SeaweedFS.withBucket("streamed") { _, bucket in
+            let bytes = ByteBuffer(bytes: (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ $0 >> 9) })
+            let eTag = try await bucket.putObject("obj", body: bytes)
+            // Two chunks held at most: the store is read only as fast as the reader takes them.
+            let small = S3DownloadBuffering(chunkSize: 16 << 10, limit: 32 << 10)
+
+            let whole = bucket.startDownload("obj", buffering: small)
+            let answer = try await whole.response()
+            #expect(answer.object.size == 300_000)
+            #expect(answer.object.eTag == eTag)
+            #expect(answer.contentLength == 300_000)
+            var sizes: [Int] = []
+            var received = ByteBuffer()
+            while let chunk = try await whole.next() {
+                sizes.append(chunk.readableBytes)
+                received.writeImmutableBuffer(chunk)
+                if sizes.count % 4 == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(received == bytes)
+            #expect(sizes.dropLast().allSatisfy { $0 >= 16 << 10 }, "\(sizes)")
+
+            let ranged = bucket.startDownload("obj", from: 250_000, length: 1000, ifMatch: eTag, buffering: small)
+            let rangedAnswer = try await ranged.response()
+            #expect(rangedAnswer.isPartial)
+            #expect(rangedAnswer.object.size == 300_000)
+            #expect(rangedAnswer.contentLength == 1000)
+            #expect(try await Self.read(ranged) == bytes.getSlice(at: 250_000, length: 1000))
+            let tail = bucket.startDownload("obj", from: 299_990)
+            _ = try await tail.response()
+            #expect(try await Self.read(tail) == bytes.getSlice(at: 299_990, length: 10))
+
+            await Self.expectS3Error(\.isInvalidRange) {
+                try await bucket.startDownload("obj", from: 300_000).response()
+            }
+            await Self.expectS3Error(\.isNotFound) { try await bucket.startDownload("missing").response() }
+            await Self.expectS3Error(\.isPreconditionFailed) {
+                try await bucket.startDownload("obj", ifMatch: "\"0000\"").response()
+            }
+        }
+    }
+
+    @Test("a streamed GetObject cancelled midway ends its request; the client goes on")
+    func streamedDownloadCancelled() async throws {
+        try await SeaweedFS.withBucket("cancelled") { _, bucket in
+            let bytes = ByteBuffer(repeating: 0x5A, count: 4 << 20)
+            try await bucket.putObject("big", body: bytes)
+            let download = bucket.startDownload("big", buffering: S3DownloadBuffering(chunkSize: 64 << 10))
+            _ = try await download.response()
+            #expect(try await download.next()?.readableBytes ?? 0 >= 64 << 10)
+            download.cancel()
+            await #expect(throws: CancellationError.self) { _ = try await download.next() }
+
+            // A reading task cancelled while it waits.
+            let waiting = bucket.startDownload("big", buffering: S3DownloadBuffering(chunkSize: 64 << 10))
+            _ = try await waiting.response()
+            let reader = Task {
+                var count = 0
+                while let chunk = try await waiting.next() {
+                    count += chunk.readableBytes
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                return count
+            }
+            try await Task.sleep(for: .milliseconds(120))
+            reader.cancel()
+            await #expect(throws: CancellationError.self) { _ = try await reader.value }
+
+            let again = bucket.startDownload("big")
+            _ = try await again.response()
+            #expect(try await Self.read(again) == bytes)
+        }
+    }
+
+    static func expectS3Error(
+        _ check: (S3Error) -> Bool,
+        sourceLocation: SourceLocation = #_sourceLocation,
+        _ body: () async throws -> Any
+    ) async {
+        do {
+            _ = try await body()
+            Issue.record("no error", sourceLocation: sourceLocation)
+        } catch let error as S3Error {
+            #expect(check(error), "\(error)", sourceLocation: sourceLocation)
+        } catch {
+            Issue.record("\(error)", sourceLocation: sourceLocation)
+        }
+    }
+
+    static func read(_ download: S3StreamedDownload) async throws -> ByteBuffer {
+        var all = ByteBuffer()
+        while let chunk = try await download.next() { all.writeImmutableBuffer(chunk) }
+        return all
+    }
+
     static func read(_ download: S3Download) async throws -> ByteBuffer {
         var all = ByteBuffer()
         for try await chunk in download.body { all.writeImmutableBuffer(chunk) }

@@ -126,6 +126,79 @@ struct S3FileSystemTests {
         }
     }
 
+    @Test(
+        "uploads of several parts reuse part buffers, the content intact, with 1 to 3 parts in flight",
+        arguments: [1, 3]
+    )
+    func partBuffersReused(_ partsInFlight: Int) async throws {
+        try await self.withFileSystem("reuse", configure: { $0.partsInFlight = partsInFlight }) { fs, bucket in
+            let data = Self.bytes(Self.partSize * 4 + 777, seed: UInt8(partsInFlight))
+            // Chunks of odd sizes, so that parts start and end inside them.
+            let writer = try await fs.openForWriting("/parts.bin", mode: .replace)
+            var rest = data
+            while rest.readableBytes > 0 {
+                try await writer.write(rest.readSlice(length: min(700_001, rest.readableBytes))!)
+            }
+            try await writer.commit()
+            #expect(try await Self.read(fs, "/parts.bin") == data)
+            #expect(try await bucket.listMultipartUploads().isEmpty)
+        }
+    }
+
+    @Test("a read is a first range and the rest: every offset around the seam, the bytes in order")
+    func readsInTwoGets() async throws {
+        try await self.withFileSystem(
+            "ranges",
+            configure: {
+                $0.readFirstRangeSize = 100_000
+                $0.readBuffering = S3DownloadBuffering(chunkSize: 16 << 10, limit: 64 << 10)
+            }
+        ) { fs, _ in
+            let data = Self.bytes(1_000_000, seed: 3)
+            try await Self.write(fs, "/f.bin", data)
+            for offset in [0, 1, 99_999, 100_000, 100_001, 500_000, 999_999] {
+                #expect(
+                    try await Self.read(fs, "/f.bin", from: Int64(offset))
+                        == data.getSlice(at: offset, length: data.readableBytes - offset),
+                    "from \(offset)"
+                )
+            }
+            #expect(try await Self.read(fs, "/f.bin", from: 1_000_000).readableBytes == 0)
+            try await Self.write(fs, "/small.bin", Self.bytes(5000))
+            #expect(try await Self.read(fs, "/small.bin") == Self.bytes(5000))
+            try await Self.write(fs, "/empty.bin", ByteBuffer())
+            #expect(try await Self.read(fs, "/empty.bin").readableBytes == 0)
+        }
+    }
+
+    @Test("an object replaced while it is read fails the read; old and new bytes are never mixed")
+    func replacedWhileRead() async throws {
+        try await self.withFileSystem(
+            "replaced",
+            configure: {
+                $0.readFirstRangeSize = 100_000
+                $0.readBuffering = S3DownloadBuffering(chunkSize: 16 << 10, limit: 32 << 10)
+            }
+        ) { fs, bucket in
+            let old = Self.bytes(400_000, seed: 4)
+            try await Self.write(fs, "/f.bin", old)
+            let reader = try await fs.openForReading("/f.bin", from: 0)
+            var received = ByteBuffer()
+            if let chunk = try await reader.read() { received.writeImmutableBuffer(chunk) }
+            try await bucket.putObject("root/dir/f.bin", body: Self.bytes(400_000, seed: 5))
+            do {
+                while let chunk = try await reader.read() { received.writeImmutableBuffer(chunk) }
+                Issue.record("the read went on past the replacement (\(received.readableBytes) bytes)")
+            } catch let error as FileSystemError {
+                #expect(error.code == .backend, "\(error)")
+                #expect("\(error)".contains("replaced"), "\(error)")
+            }
+            #expect(received.readableBytes < old.readableBytes)
+            #expect(received == old.getSlice(at: 0, length: received.readableBytes))
+            try await reader.close()
+        }
+    }
+
     @Test("an aborted upload leaves the old object and no parts; so does a failed one")
     func abortedUpload() async throws {
         try await self.withFileSystem("abort") { fs, bucket in
