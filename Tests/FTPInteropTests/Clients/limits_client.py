@@ -97,18 +97,28 @@ def timed_failures(user, count):
 def scenario_login_delay():
     """failedLoginDelay 300 ms doubling up to 800 ms; maximumLoginAttempts 10; no bans.
 
-    The lower bounds are strict (a pause never ends early); the upper bounds leave room for a loaded machine."""
+    The lower bounds are strict (a pause never ends early); the upper bounds leave room for a loaded machine. A load
+    only ever adds time, so the comparison of a wrong user with a wrong password uses, per failure, the shortest of up
+    to three rounds: a busy machine cannot make two equal pauses look different in every round."""
     expected = [0.3, 0.6, 0.8, 0.8]
-    wrong_password = timed_failures("alice", len(expected))
-    wrong_user = timed_failures("no-such-user", len(expected))
-    for label, times in (("wrong password", wrong_password), ("wrong user", wrong_user)):
-        for i, (measured, wanted) in enumerate(zip(times, expected)):
-            check(wanted - 0.02 <= measured <= wanted + 0.35,
-                  "%s, failure %d: %.3f s, expected about %.1f s (all: %s)" % (label, i + 1, measured, wanted, times))
-    for i, (a, b) in enumerate(zip(wrong_password, wrong_user)):
-        check(abs(a - b) < 0.15, "failure %d: wrong password %.3f s, wrong user %.3f s" % (i + 1, a, b))
+    shortest = None
+    for _ in range(3):
+        wrong_password = timed_failures("alice", len(expected))
+        wrong_user = timed_failures("no-such-user", len(expected))
+        for label, times in (("wrong password", wrong_password), ("wrong user", wrong_user)):
+            for i, (measured, wanted) in enumerate(zip(times, expected)):
+                check(wanted - 0.02 <= measured <= wanted + 0.35,
+                      "%s, failure %d: %.3f s, expected about %.1f s (all: %s)" % (label, i + 1, measured, wanted, times))
+        rounds = (wrong_password, wrong_user)
+        shortest = rounds if shortest is None else tuple(
+            [min(a, b) for a, b in zip(old, new)] for old, new in zip(shortest, rounds))
+        if all(abs(a - b) < 0.15 for a, b in zip(*shortest)):
+            break
+    for i, (a, b) in enumerate(zip(*shortest)):
+        check(abs(a - b) < 0.15, "failure %d: wrong password %.3f s, wrong user %.3f s (shortest of the rounds)"
+              % (i + 1, a, b))
     print("measured: failed-login pauses: wrong password %s, wrong user %s"
-          % (["%.3f" % t for t in wrong_password], ["%.3f" % t for t in wrong_user]))
+          % (["%.3f" % t for t in shortest[0]], ["%.3f" % t for t in shortest[1]]))
     started = time.time()
     ftp = connect()
     check(time.time() - started < 0.5, "a good login is not delayed")
