@@ -79,7 +79,7 @@ struct LimitsTests {
     @Test(
         "ftplib: a client that never reads its replies is disconnected after the reply timeout",
         .enabled(if: Interop.available("python3") || Interop.required),
-        .timeLimit(.minutes(1))
+        .timeLimit(.minutes(2))
     )
     func replyTimeout() async throws {
         let logs = try await Self.run("reply-timeout") { $0.timeouts.replyWrite = .seconds(1) }

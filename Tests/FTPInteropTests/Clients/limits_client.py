@@ -202,9 +202,10 @@ def scenario_reply_timeout():
     commands = b"USER alice\r\nPASS " + base.PASSWORDS["alice"].encode() + b"\r\n" + b"STAT many\r\n" * 500
     sock.sendall(commands)
     # About 60 KB a reply, 500 of them: far more than the socket buffers hold. The server must give up. Not reading
-    # for 10 s leaves it time to fill the buffers and then wait out its 1 s even when a loaded machine makes each
-    # listing slow (after 4 s, a loaded debug build had not filled them yet, and the drain below kept it going).
-    time.sleep(10)
+    # for 20 s leaves it time to fill the buffers and then wait out its 1 s even when a loaded machine makes each
+    # listing slow (after 4 s, and once after 10 s, a loaded debug build had not filled them yet, and the drain below
+    # kept it going).
+    time.sleep(20)
     received = drain(sock, 8)
     sock.close()
     check(received < 10 * MiB, "the server wrote %d bytes: it should have closed the connection" % received)
