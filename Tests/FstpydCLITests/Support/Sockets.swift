@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -13,11 +14,26 @@ enum Loopback {
         var description: String
     }
 
-    /// A port that was free a moment ago (bound to 0 and released).
+    /// Ports already handed out by ``freePort()`` in this process.
+    private static let handedOut = Mutex<Set<Int>>([])
+
+    /// A port that was free a moment ago, never handed out before in this process.
+    ///
+    /// Drawn at random from 10000-19999: below the system's ephemeral range (32768-60999 on Linux), where the kernel
+    /// picks the local ports of outgoing connections and of port-0 listeners (the servers' passive fallback, the S3
+    /// server's clients). A port from that range can be taken by any connection between this check and the daemon's
+    /// bind; one from this range only by another test that drew the same number, which the set rules out.
     static func freePort() throws -> Int {
-        let held = try HeldPort()
-        defer { held.close() }
-        return held.port
+        for _ in 0..<1000 {
+            let port = Int.random(in: 10000..<20000)
+            let fresh = Self.handedOut.withLock { $0.insert(port).inserted }
+            guard fresh else { continue }
+            if let held = try? HeldPort(port: port) {
+                held.close()
+                return port
+            }
+        }
+        throw SocketError(description: "no free loopback port in 10000-19999")
     }
 
     /// Makes an IPv4 TCP socket with timeouts.
@@ -72,9 +88,10 @@ final class HeldPort: @unchecked Sendable {
     let fd: Int32
     let port: Int
 
-    init() throws {
+    /// Listens on `port`, or on a port the system picks when it is 0.
+    init(port: Int = 0) throws {
         let fd = try Loopback.makeSocket()
-        var address = Loopback.address(port: 0)
+        var address = Loopback.address(port: port)
         let bound = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
