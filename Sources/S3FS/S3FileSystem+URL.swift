@@ -5,12 +5,18 @@ import VirtualFS
 
 extension S3FileSystem {
     /// The query parameters an `s3://` URL takes: fs-s3fs's (`endpoint_url`, `region`, `strict`, `acl`,
-    /// `cache_control`) and botocore's `addressing_style`.
-    public static let urlParameters = ["endpoint_url", "region", "strict", "addressing_style", "acl", "cache_control"]
+    /// `cache_control`) and botocore's `addressing_style` and `payload_signing` (its `payload_signing_enabled`).
+    public static let urlParameters = [
+        "endpoint_url", "region", "strict", "addressing_style", "payload_signing", "acl", "cache_control",
+    ]
 
     /// Opens `s3://[KEY:SECRET@]bucket[/dir/prefix][?endpoint_url=URL&region=R&strict=0|1&addressing_style=path|
-    /// virtual|auto&acl=ACL&cache_control=VALUE]`, the URL of PyFilesystem2's fs-s3fs, and checks that the bucket
-    /// answers with these keys (one ListObjectsV2).
+    /// virtual|auto&payload_signing=1|0&acl=ACL&cache_control=VALUE]`, the URL of PyFilesystem2's fs-s3fs, and checks
+    /// that the bucket answers with these keys (one ListObjectsV2).
+    ///
+    /// `payload_signing` chooses whether uploads sign the SHA-256 of their bytes (default: yes over `http`, where the
+    /// signature is the only integrity check, no over `https`, as botocore); `0` over `http` saves the hash's CPU time
+    /// on a trusted network (loopback, a private link to the store).
     ///
     /// Keys missing from the URL come from `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` (and `AWS_SESSION_TOKEN`),
     /// then from the shared credentials file (`AWS_SHARED_CREDENTIALS_FILE`, default `~/.aws/credentials`, profile
@@ -95,11 +101,8 @@ extension S3FileSystem {
         }
         var configuration = configuration
         if let strict = url.parameters["strict"] {
-            switch strict.lowercased() {
-            case "1", "true", "yes", "on": configuration.isStrict = true
-            case "0", "false", "no", "off": configuration.isStrict = false
-            default: throw malformed("strict must be 1 or 0, not '\(strict)'")
-            }
+            guard let value = Self.flag(strict) else { throw malformed("strict must be 1 or 0, not '\(strict)'") }
+            configuration.isStrict = value
         }
         var addressing = S3AddressingStyle.auto
         if let style = url.parameters["addressing_style"] {
@@ -114,6 +117,12 @@ extension S3FileSystem {
             credentials: credentials,
             addressingStyle: addressing
         )
+        if let signing = url.parameters["payload_signing"] {
+            guard let value = Self.flag(signing) else {
+                throw malformed("payload_signing must be 1 or 0, not '\(signing)'")
+            }
+            bucketConfiguration.signsPayload = value
+        }
         if let acl = url.parameters["acl"], !acl.isEmpty {
             bucketConfiguration.objectHeaders.append(("x-amz-acl", acl))
         }
@@ -127,6 +136,15 @@ extension S3FileSystem {
             throw malformed(error.description)
         }
         return S3FileSystem(bucket: bucket, prefix: prefix, configuration: configuration, logger: logger)
+    }
+
+    /// A yes/no query value: 1/0, true/false, yes/no, on/off; nil for anything else.
+    private static func flag(_ value: String) -> Bool? {
+        switch value.lowercased() {
+        case "1", "true", "yes", "on": true
+        case "0", "false", "no", "off": false
+        default: nil
+        }
     }
 
     /// Lists one key of the root to prove that the bucket exists and the keys work; explains a failure in one line.

@@ -91,6 +91,29 @@ struct S3BucketTests {
         }
     }
 
+    @Test("uploads with a signed payload and with UNSIGNED-PAYLOAD: both stored as sent")
+    func payloadSigning() async throws {
+        try await SeaweedFS.withBucket("signing") { _, bucket in
+            let bytes = ByteBuffer(bytes: (0..<70_000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+            for signs in [true, false] {
+                var configuration = bucket.configuration
+                configuration.signsPayload = signs
+                let client = try S3Bucket(name: bucket.name, configuration: configuration)
+                let key = signs ? "signed" : "unsigned"
+                _ = try await client.putObject(key, body: bytes)
+                #expect(try await Self.read(bucket.getObject(key)) == bytes)
+                let upload = try await client.createMultipartUpload(key + "-parts")
+                let part = try await client.uploadPart(key + "-parts", uploadID: upload, partNumber: 1, body: bytes)
+                try await client.completeMultipartUpload(
+                    key + "-parts",
+                    uploadID: upload,
+                    parts: [.init(partNumber: 1, eTag: part)]
+                )
+                #expect(try await Self.read(bucket.getObject(key + "-parts")) == bytes)
+            }
+        }
+    }
+
     @Test("multipart upload with copied and uploaded parts, CopyObject, AbortMultipartUpload")
     func multipart() async throws {
         try await SeaweedFS.withBucket("multipart") { _, bucket in

@@ -42,6 +42,18 @@ struct S3URLTests {
         #expect(path.configuration.isStrict)
     }
 
+    @Test("payload signing: on over http and off over https by default, payload_signing= either way")
+    func payloadSigning() throws {
+        let http = "s3://K:S@bucket?endpoint_url=http://127.0.0.1:9000"
+        let https = "s3://K:S@bucket?endpoint_url=https://s3.example.net"
+        #expect(try self.make(http).bucket.configuration.signsPayload)
+        #expect(try !self.make(https).bucket.configuration.signsPayload)
+        #expect(try !self.make(http + "&payload_signing=0").bucket.configuration.signsPayload)
+        #expect(try !self.make(http + "&payload_signing=false").bucket.configuration.signsPayload)
+        #expect(try self.make(https + "&payload_signing=1").bucket.configuration.signsPayload)
+        #expect(try self.make(https + "&payload_signing=on").bucket.configuration.signsPayload)
+    }
+
     @Test("keys from the environment, then from the shared credentials file")
     func keysFromElsewhere() throws {
         let fromEnvironment = try self.make(
@@ -81,6 +93,7 @@ struct S3URLTests {
         BadURL(url: "s3://K:S@bucket?strict=maybe", mentions: "strict must be 1 or 0"),
         BadURL(url: "s3://K:S@bucket?endpoint_url=ftp://x", mentions: "must start with http:// or https://"),
         BadURL(url: "s3://K:S@bucket?addressing_style=dns", mentions: "addressing_style"),
+        BadURL(url: "s3://K:S@bucket?payload_signing=sometimes", mentions: "payload_signing must be 1 or 0"),
         BadURL(url: "s3://K@bucket", mentions: "without a secret key"),
         BadURL(url: "s3://bucket", mentions: "no S3 keys"),
         BadURL(url: "s3://K:S@bucket/a/../b", mentions: "'.' or '..'"),
