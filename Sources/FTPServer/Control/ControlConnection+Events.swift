@@ -45,7 +45,10 @@ extension ControlConnection {
             self.context.events.metrics.storageFailed(error)
         }
         // Listings are data transfers too, but not file transfers.
-        guard ["RETR", "STOR", "APPE", "STOU"].contains(verb) else { return }
+        switch verb {
+        case "RETR", "STOR", "APPE", "STOU": break
+        default: return
+        }
         let direction: FTPEvent.Transfer.Direction = verb == "RETR" ? .download : .upload
         let result: FTPEvent.Transfer.Outcome
         switch outcome {

@@ -263,42 +263,58 @@ extension ControlConnection {
     /// and result (user and client come with the session's logger).
     func finishTransfer(_ outcome: TransferOutcome, verb: String, path: String) async {
         self.emitTransferEvent(outcome, verb: verb, path: path)
+        let reply: FTPReply
+        switch outcome {
+        case .completed:
+            reply = FTPReply(226, "Transfer complete.")
+        case .aborted:
+            self.lastTransferAborted = true
+            reply = FTPReply(426, "Connection closed; transfer aborted.")
+        case .stalled:
+            let seconds = self.configuration.timeouts.stalledTransfer.logText
+            reply = FTPReply(426, "No data moved for \(seconds) seconds; transfer aborted.")
+        case .connectionFailed:
+            reply = FTPReply(426, "Connection closed; transfer aborted.")
+        case .storageFailed(let error):
+            reply = FTPReply(error, path: path)
+        case .tlsRefused(let refusal):
+            reply = refusal
+        }
+        // The line's metadata (the path escaped character by character among it) is built only when the line is
+        // written: below info, thousands of small transfers would build it for nothing.
+        if self.logger.logLevel <= .info {
+            self.logTransfer(outcome, verb: verb, path: path, replyCode: reply.code)
+        }
+        await self.reply(reply)
+    }
+
+    private func logTransfer(_ outcome: TransferOutcome, verb: String, path: String, replyCode: Int) {
         var metadata: Logger.Metadata = [
             "ftp.verb": "\(verb)",
             "ftp.path": "\(LogText.sanitized(path, limit: 1024))",
             "ftp.bytes": "\(self.lastTransferBytes)",
             "ftp.duration": "\(self.lastTransferDuration.logText)s",
+            "ftp.reply": "\(replyCode)",
         ]
-        let reply: FTPReply
         let message: Logger.Message
         switch outcome {
         case .completed:
             (message, metadata["ftp.result"]) = ("transfer complete", "ok")
-            reply = FTPReply(226, "Transfer complete.")
         case .aborted:
-            self.lastTransferAborted = true
             (message, metadata["ftp.result"]) = ("transfer aborted", "aborted")
-            reply = FTPReply(426, "Connection closed; transfer aborted.")
         case .stalled:
-            let seconds = self.configuration.timeouts.stalledTransfer.logText
             (message, metadata["ftp.result"]) = ("transfer stalled", "stalled")
-            metadata["ftp.timeout"] = "\(seconds)s"
-            reply = FTPReply(426, "No data moved for \(seconds) seconds; transfer aborted.")
+            metadata["ftp.timeout"] = "\(self.configuration.timeouts.stalledTransfer.logText)s"
         case .connectionFailed(let error):
             (message, metadata["ftp.result"]) = ("transfer failed", "failed")
             metadata["ftp.error"] = "\(error)"
-            reply = FTPReply(426, "Connection closed; transfer aborted.")
         case .storageFailed(let error):
             (message, metadata["ftp.result"]) = ("transfer failed", "storage-error")
             metadata["ftp.error"] = "\(error)"
-            reply = FTPReply(error, path: path)
-        case .tlsRefused(let refusal):
+        case .tlsRefused:
             (message, metadata["ftp.result"]) = ("transfer refused", "tls-refused")
-            reply = refusal
         }
-        metadata["ftp.reply"] = "\(reply.code)"
         self.logger.info(message, metadata: metadata)
-        await self.reply(reply)
     }
 }
 

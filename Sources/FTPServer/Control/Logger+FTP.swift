@@ -16,6 +16,8 @@ extension Logger {
     /// One command's outcome: its verb, its argument where harmless (PASS and ACCT show `<redacted>`), and the code
     /// of the last reply it got.
     package func logCommand(_ command: FTPCommand, reply: Int?, level: Logger.Level) {
+        // Nothing is built for a line that is not written (every command of every session passes here).
+        guard self.logLevel <= level else { return }
         var metadata: Logger.Metadata = ["ftp.command": "\(command.verb)"]
         if let argument = command.loggableArgument {
             metadata["ftp.argument"] = "\(LogText.sanitized(argument))"
@@ -28,6 +30,7 @@ extension Logger {
 
     /// A line that was not a command (unknown verb, bad argument, too long, not UTF-8).
     package func logRefusedLine(_ reason: String, reply: Int?, level: Logger.Level) {
+        guard self.logLevel <= level else { return }
         var metadata: Logger.Metadata = ["ftp.error": "\(LogText.sanitized(reason))"]
         if let reply {
             metadata["ftp.reply"] = "\(reply)"
