@@ -186,52 +186,88 @@ public struct FTPService: Service {
         }
     }
 
+    /// Admits a connection and serves it, or refuses it with 421.
+    ///
+    /// The session's task lives as long as the client stays, and keeps the task-allocator slabs (1 KiB each) its
+    /// deepest chain of frames needed: this frame holds only what the session needs (80 bytes, where the admission
+    /// and the refusal written inline made it 784), the admission check is a plain function and the refusal one of
+    /// its own, whose frame exists only while refusing.
     private static func serve(
         _ accepted: AcceptedControlChannel,
         context: ServerContext,
         registry: ConnectionRegistry
     ) async {
-        let connection = accepted.asyncChannel
-        let address = connection.channel.remoteAddress?.normalizedIPAddress ?? "?"
-        let lifecycle = SessionLifecycle(channel: connection.channel, transfers: accepted.transfers)
-        let refusal: (reason: String, text: String)?
-        if let remaining = context.loginBans?.remainingBan(for: address) {
-            refusal = (
-                "banned for \(remaining.logText)s more", "Too many failed logins from your address; try again later."
-            )
-        } else {
-            switch registry.admit(lifecycle, address: address) {
-            case nil: refusal = nil
-            case .tooManyConnections?:
-                refusal = ("too many connections", "Too many connections. Service temporarily unavailable.")
-            case .tooManyFromAddress?:
-                refusal = ("too many connections from the address", "Too many connections from your address.")
-            case .shuttingDown?:
-                refusal = ("shutting down", SessionLifecycle.shutdownReply.lines.joined())
-            }
-        }
-        if let refusal {
-            context.logger.notice(
-                "connection refused",
-                metadata: [
-                    "ftp.client": "\(connection.channel.remoteAddress?.displayText ?? "?")",
-                    "ftp.reason": "\(refusal.reason)",
-                    "ftp.reply": "421",
-                ]
-            )
-            try? await connection.executeThenClose { _, _ in
-                try await ReplyWriter(channel: connection.channel, timeout: context.configuration.timeouts.replyWrite)
-                    .write(FTPReply(421, refusal.text))
-            }
+        let lifecycle = SessionLifecycle(channel: accepted.asyncChannel.channel, transfers: accepted.transfers)
+        if let refusal = Self.admit(lifecycle, context: context, registry: registry) {
+            await Self.refuse(accepted.asyncChannel, refusal, context: context)
             return
         }
-        defer { registry.release(lifecycle) }
         await ControlConnection.serve(
-            connection,
+            accepted.asyncChannel,
             lifecycle: lifecycle,
             implicitTLSContext: accepted.implicitTLSContext,
             context: context
         )
+        registry.release(lifecycle)
+    }
+
+    /// Why a connection is refused: for the log, and the 421's text.
+    private struct Refusal {
+        var reason: String
+        var text: String
+    }
+
+    /// Registers the connection, or says why it is refused (a ban, a limit, a shutdown).
+    @inline(never)
+    private static func admit(
+        _ lifecycle: SessionLifecycle,
+        context: ServerContext,
+        registry: ConnectionRegistry
+    ) -> Refusal? {
+        let address = lifecycle.channel.remoteAddress?.normalizedIPAddress ?? "?"
+        if let remaining = context.loginBans?.remainingBan(for: address) {
+            return Refusal(
+                reason: "banned for \(remaining.logText)s more",
+                text: "Too many failed logins from your address; try again later."
+            )
+        }
+        switch registry.admit(lifecycle, address: address) {
+        case nil:
+            return nil
+        case .tooManyConnections?:
+            return Refusal(
+                reason: "too many connections",
+                text: "Too many connections. Service temporarily unavailable."
+            )
+        case .tooManyFromAddress?:
+            return Refusal(
+                reason: "too many connections from the address",
+                text: "Too many connections from your address."
+            )
+        case .shuttingDown?:
+            return Refusal(reason: "shutting down", text: SessionLifecycle.shutdownReply.lines.joined())
+        }
+    }
+
+    /// Logs the refusal, answers 421 and closes.
+    @inline(never)
+    private static func refuse(
+        _ connection: ControlConnection.ControlChannel,
+        _ refusal: Refusal,
+        context: ServerContext
+    ) async {
+        context.logger.notice(
+            "connection refused",
+            metadata: [
+                "ftp.client": "\(connection.channel.remoteAddress?.displayText ?? "?")",
+                "ftp.reason": "\(refusal.reason)",
+                "ftp.reply": "421",
+            ]
+        )
+        try? await connection.executeThenClose { _, _ in
+            try await ReplyWriter(channel: connection.channel, timeout: context.configuration.timeouts.replyWrite)
+                .write(FTPReply(421, refusal.text))
+        }
     }
 
     /// The control pipeline: TLS on the implicit port; line framing with its limit, reply encoding and AUTH TLS; the
