@@ -96,7 +96,8 @@ package final class ControlConnection: @unchecked Sendable {
         channel: any Channel,
         outbound: ReplyWriter,
         lifecycle: SessionLifecycle,
-        implicitTLSContext: NIOSSLContext? = nil
+        implicitTLSContext: NIOSSLContext? = nil,
+        logger: Logger
     ) {
         self.context = context
         self.transfers = lifecycle.transfers
@@ -117,7 +118,7 @@ package final class ControlConnection: @unchecked Sendable {
         )
         self.tlsContext = implicitTLSContext
         self.events = SessionEvents(dispatcher: context.events, remoteAddress: channel.remoteAddress)
-        self.logger = context.logger.with(client: channel)
+        self.logger = logger
     }
 
     /// Serves the connection until QUIT, a dropped client, or cancellation.
@@ -129,11 +130,14 @@ package final class ControlConnection: @unchecked Sendable {
         _ asyncChannel: ControlChannel,
         lifecycle: SessionLifecycle,
         implicitTLSContext: NIOSSLContext?,
+        logger: Logger,
         context: ServerContext
     ) async {
         do {
             try await asyncChannel.executeThenClose { inbound, _ in
-                await Self.make(asyncChannel.channel, lifecycle, implicitTLSContext, context).run(inbound: inbound)
+                await Self.make(asyncChannel.channel, lifecycle, implicitTLSContext, logger, context).run(
+                    inbound: inbound
+                )
             }
         } catch {
             Self.logEnd(error, context.logger)
@@ -145,18 +149,16 @@ package final class ControlConnection: @unchecked Sendable {
         _ channel: any Channel,
         _ lifecycle: SessionLifecycle,
         _ implicitTLSContext: NIOSSLContext?,
+        _ logger: Logger,
         _ context: ServerContext
     ) -> ControlConnection {
         ControlConnection(
             context: context,
             channel: channel,
-            outbound: ReplyWriter(
-                channel: channel,
-                timeout: context.configuration.timeouts.replyWrite,
-                logger: context.logger.with(client: channel)
-            ),
+            outbound: ReplyWriter(channel: channel, timeout: context.configuration.timeouts.replyWrite, logger: logger),
             lifecycle: lifecycle,
-            implicitTLSContext: implicitTLSContext
+            implicitTLSContext: implicitTLSContext,
+            logger: logger
         )
     }
 

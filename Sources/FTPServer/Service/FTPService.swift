@@ -206,6 +206,7 @@ public struct FTPService: Service {
             accepted.asyncChannel,
             lifecycle: lifecycle,
             implicitTLSContext: accepted.implicitTLSContext,
+            logger: accepted.logger,
             context: context
         )
         registry.release(lifecycle)
@@ -280,6 +281,9 @@ public struct FTPService: Service {
     ) throws -> AcceptedControlChannel {
         let sync = channel.pipeline.syncOperations
         let transfers = TransferControl()
+        // One logger value for the session's handler, replies and commands: they share its metadata storage until the
+        // session adds the user (a copy for each would cost every idle session a dictionary more).
+        let clientLogger = logger.with(client: channel)
         var implicitTLSContext: NIOSSLContext?
         if let implicitTLS {
             let tlsContext = try implicitTLS.makeSessionContext()
@@ -294,7 +298,7 @@ public struct FTPService: Service {
             ControlIdleHandler(
                 transfers: transfers,
                 timeout: TimeAmount(configuration.timeouts.idle),
-                logger: logger.with(client: channel),
+                logger: clientLogger,
                 commandLogLevel: configuration.commandLogLevel
             )
         )
@@ -310,7 +314,8 @@ public struct FTPService: Service {
         return AcceptedControlChannel(
             asyncChannel: asyncChannel,
             transfers: transfers,
-            implicitTLSContext: implicitTLSContext
+            implicitTLSContext: implicitTLSContext,
+            logger: clientLogger
         )
     }
 }
@@ -321,6 +326,8 @@ struct AcceptedControlChannel: Sendable {
     var asyncChannel: ControlConnection.ControlChannel
     var transfers: TransferControl
     var implicitTLSContext: NIOSSLContext?
+    /// The server's logger with the client's address.
+    var logger: Logger
 }
 
 /// A failure to start the server.
