@@ -116,6 +116,11 @@ package final class ControlIdleHandler: ChannelDuplexHandler {
     private let timeout: TimeAmount
     private let logger: Logger?
     private let commandLogLevel: Logger.Level
+    /// When the last command (or any control event) came, or the connection opened.
+    private var lastRead = NIODeadline.now()
+    /// The idle check, due one timeout after the last read; nil when the timeout is off or the channel is closed.
+    /// Kept here rather than in NIO's `IdleStateHandler`: one handler less in every idle session's pipeline.
+    private var idleCheck: Scheduled<Void>?
 
     package init(
         transfers: TransferControl,
@@ -129,7 +134,22 @@ package final class ControlIdleHandler: ChannelDuplexHandler {
         self.commandLogLevel = commandLogLevel
     }
 
+    package func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { self.startIdleCheck(context: context) }
+    }
+
+    package func channelActive(context: ChannelHandlerContext) {
+        self.startIdleCheck(context: context)
+        context.fireChannelActive()
+    }
+
+    package func handlerRemoved(context: ChannelHandlerContext) {
+        self.idleCheck?.cancel()
+        self.idleCheck = nil
+    }
+
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.lastRead = .now()
         guard case .command(let command) = self.unwrapInboundIn(data) else {
             context.fireChannelRead(data)
             return
@@ -161,18 +181,44 @@ package final class ControlIdleHandler: ChannelDuplexHandler {
     }
 
     package func channelInactive(context: ChannelHandlerContext) {
+        self.idleCheck?.cancel()
+        self.idleCheck = nil
         // The client is gone: a running transfer has no one to report to.
         self.transfers.abort()
         context.fireChannelInactive()
     }
 
-    package func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        guard let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read else {
-            context.fireUserInboundEventTriggered(event)
+    private func startIdleCheck(context: ChannelHandlerContext) {
+        guard self.idleCheck == nil, self.timeout > .zero else { return }
+        self.lastRead = .now()
+        self.scheduleIdleCheck(in: self.timeout, context: context)
+    }
+
+    private func scheduleIdleCheck(in delay: TimeAmount, context: ChannelHandlerContext) {
+        self.idleCheck = context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
+            self.idleCheckDue(context: context)
+        }
+    }
+
+    /// One timeout after the last read, unless something was read since (then the check moves to one timeout after
+    /// that read).
+    private func idleCheckDue(context: ChannelHandlerContext) {
+        self.idleCheck = nil
+        guard context.channel.isActive else { return }
+        let quiet = NIODeadline.now() - self.lastRead
+        if quiet < self.timeout {
+            self.scheduleIdleCheck(in: self.timeout - quiet, context: context)
             return
         }
-        // Not idle while a transfer runs, nor within one timeout of its end (the idle event comes again later).
-        guard !self.transfers.snapshot.isActive, !self.transfers.endedWithin(self.timeout) else { return }
+        // Not idle while a transfer runs, nor within one timeout of its end: look again one timeout later.
+        if self.transfers.snapshot.isActive || self.transfers.endedWithin(self.timeout) {
+            self.scheduleIdleCheck(in: self.timeout, context: context)
+            return
+        }
+        self.closeForIdleness(context: context)
+    }
+
+    private func closeForIdleness(context: ChannelHandlerContext) {
         let reply = FTPReply(421, "Control connection timed out.")
         self.logger?.info(
             "idle timeout: closing the control connection",

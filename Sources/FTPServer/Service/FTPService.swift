@@ -293,7 +293,6 @@ public struct FTPService: Service {
         try sync.addHandler(
             FTPControlCodec(maximumLineLength: configuration.limits.maximumLineLength, logger: logger)
         )
-        try sync.addHandler(IdleStateHandler(readTimeout: TimeAmount(configuration.timeouts.idle)))
         try sync.addHandler(
             ControlIdleHandler(
                 transfers: transfers,
