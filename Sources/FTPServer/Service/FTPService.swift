@@ -199,7 +199,7 @@ public struct FTPService: Service {
     ) async {
         let lifecycle = SessionLifecycle(channel: accepted.asyncChannel.channel, transfers: accepted.transfers)
         if let refusal = Self.admit(lifecycle, context: context, registry: registry) {
-            await Self.refuse(accepted.asyncChannel, refusal, context: context)
+            await Self.refuse(accepted.asyncChannel, refusal, logger: accepted.logger, context: context)
             return
         }
         await ControlConnection.serve(
@@ -255,16 +255,11 @@ public struct FTPService: Service {
     private static func refuse(
         _ connection: ControlConnection.ControlChannel,
         _ refusal: Refusal,
+        logger: Logger,
         context: ServerContext
     ) async {
-        context.logger.notice(
-            "connection refused",
-            metadata: [
-                "ftp.client": "\(connection.channel.remoteAddress?.displayText ?? "?")",
-                "ftp.reason": "\(refusal.reason)",
-                "ftp.reply": "421",
-            ]
-        )
+        // The logger already names the client (`ftp.client`).
+        logger.notice("connection refused", metadata: ["ftp.reason": "\(refusal.reason)", "ftp.reply": "421"])
         try? await connection.executeThenClose { _, _ in
             try await ReplyWriter(channel: connection.channel, timeout: context.configuration.timeouts.replyWrite)
                 .write(FTPReply(421, refusal.text))
