@@ -80,7 +80,7 @@ final class LocalFileReader: FileReader {
         guard self.offset < self.end else { return nil }
         let length = Int(Swift.min(Int64(Self.chunkSize), self.end - self.offset))
         let (fd, start, path) = (self.descriptor, self.offset, self.path)
-        let buffer = try await NIOThreadPool.singleton.runIfActive { () throws -> ByteBuffer in
+        let buffer = try await NIOThreadPool.singleton.runOnCallersLoop { () throws -> ByteBuffer in
             var buffer = ByteBufferAllocator().buffer(capacity: length)
             try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { bytes in
                 while true {
@@ -105,7 +105,7 @@ final class LocalFileReader: FileReader {
         self.isClosed = true
         let handle = self.handle
         do {
-            try await NIOThreadPool.singleton.runIfActive { try handle.close() }
+            try await NIOThreadPool.singleton.runOnCallersLoop { try handle.close() }
         } catch let error as IOError {
             // Not closed (the descriptor is busy, or already gone): let `deinit` try again.
             self.isClosed = !handle.isOpen

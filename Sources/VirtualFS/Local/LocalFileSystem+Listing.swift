@@ -30,7 +30,7 @@ extension LocalFileSystem {
         }
         return DirectoryListing(
             AsyncThrowingStream(unfolding: {
-                try await NIOThreadPool.singleton.runIfActive { try cursor.nextPage() }
+                try await NIOThreadPool.singleton.runOnCallersLoop { try cursor.nextPage() }
             })
         )
     }

@@ -49,7 +49,7 @@ public final class LocalFileSystem: VirtualFileSystem {
 
     /// Runs blocking work on the shared thread pool.
     func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await NIOThreadPool.singleton.runIfActive(body)
+        try await NIOThreadPool.singleton.runOnCallersLoop(body)
     }
 
     /// Whether a real host path is the root or inside it.

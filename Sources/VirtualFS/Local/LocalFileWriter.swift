@@ -132,7 +132,7 @@ final class LocalFileWriter: FileWriter {
             self.deferring = false
         }
         let path = self.path
-        try await NIOThreadPool.singleton.runIfActive {
+        try await NIOThreadPool.singleton.runOnCallersLoop {
             try Self.write(held, fd: fd, path: path)
             try Self.write(buffer, fd: fd, path: path)
         }
@@ -154,7 +154,7 @@ final class LocalFileWriter: FileWriter {
             self.state = .aborted
             let (path, target, held) = (self.path, self.target, self.deferred)
             self.deferred = nil
-            try await NIOThreadPool.singleton.runIfActive {
+            try await NIOThreadPool.singleton.runOnCallersLoop {
                 do {
                     do {
                         try Self.write(held, fd: fd, path: path)
@@ -178,7 +178,7 @@ final class LocalFileWriter: FileWriter {
         self.deferred = nil
         let target = self.target
         do {
-            try await NIOThreadPool.singleton.runIfActive { Self.discard(fd, target) }
+            try await NIOThreadPool.singleton.runOnCallersLoop { Self.discard(fd, target) }
         } catch {
             // The pool is shutting down: clean up here rather than leave a temporary behind.
             Self.discard(fd, target)
