@@ -4,20 +4,27 @@ import NIOPosix
 
 /// A listener for one passive data connection: it accepts exactly one connection, only from the control connection's
 /// client address, and then closes.
+///
+/// Built on `ServerBootstrap`'s channel initializer and one promise rather than an `NIOAsyncChannel` of accepted
+/// connections: the listener lives for one connection, and the async wrapper's generic sequence machinery (set up,
+/// iterated and torn down once per PASV) was a visible share of the server's CPU when a client moves thousands of
+/// small files.
 package struct PassiveListener: Sendable {
-    package typealias ServerChannel = NIOAsyncChannel<DataConnection.Configured, Never>
-
-    let serverChannel: ServerChannel
+    let serverChannel: any Channel
     /// The port clients are told to connect to.
     package let port: Int
+    /// Succeeds with the accepted connection once it is active; fails when the listener closes without one.
+    private let connection: EventLoopFuture<DataConnection>
 
     /// Binds a listener on `host`, on the first free port of `ports` (tried from a random start so concurrent
-    /// sessions spread out), or on a system-chosen port when all are taken or no range is set.
+    /// sessions spread out), or on a system-chosen port when all are taken or no range is set. Only a connection from
+    /// `allowedAddress` (the control connection's client; nil: any) is accepted; others are closed and logged.
     package static func bind(
         host: String,
         ports: ClosedRange<Int>?,
+        allowedAddress: SocketAddress?,
         setup: DataChannelSetup,
-        group: any EventLoopGroup,
+        eventLoop: any EventLoop,
         logger: Logger
     ) async throws -> PassiveListener {
         if let ports {
@@ -25,82 +32,129 @@ package struct PassiveListener: Sendable {
             let start = Int.random(in: 0..<count)
             for step in 0..<count {
                 let port = ports.lowerBound + (start + step) % count
-                if let listener = try? await Self.bind(host: host, port: port, setup: setup, group: group) {
-                    return listener
-                }
+                let listener = try? await Self.bind(
+                    host: host,
+                    port: port,
+                    allowedAddress: allowedAddress,
+                    setup: setup,
+                    eventLoop: eventLoop,
+                    logger: logger
+                )
+                if let listener { return listener }
             }
             logger.warning(
                 "every passive port is in use; falling back to a port chosen by the system",
                 metadata: ["ftp.passive.range": "\(ports.lowerBound)-\(ports.upperBound)"]
             )
         }
-        return try await Self.bind(host: host, port: 0, setup: setup, group: group)
+        return try await Self.bind(
+            host: host,
+            port: 0,
+            allowedAddress: allowedAddress,
+            setup: setup,
+            eventLoop: eventLoop,
+            logger: logger
+        )
     }
 
     private static func bind(
         host: String,
         port: Int,
+        allowedAddress: SocketAddress?,
         setup: DataChannelSetup,
-        group: any EventLoopGroup
+        eventLoop: any EventLoop,
+        logger: Logger
     ) async throws -> PassiveListener {
-        let serverChannel = try await ServerBootstrap(group: group)
+        // An address literal, not a host name: no resolver round trip (getaddrinfo asks netlink) per PASV.
+        let address = try SocketAddress(ipAddress: host, port: port)
+        let promise = eventLoop.makePromise(of: DataConnection.self)
+        // Whether a connection was taken; read and written on `eventLoop` only (the listener's and its children's).
+        let claimed = NIOLoopBoundBox.makeBoxSendingValue(false, eventLoop: eventLoop)
+        let bootstrap = ServerBootstrap(group: eventLoop)
             .serverChannelOption(.backlog, value: 4)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            // An address literal, not a host name: no resolver round trip (getaddrinfo asks netlink) per PASV.
-            .bind(to: try SocketAddress(ipAddress: host, port: port)) { child in
-                child.eventLoop.makeCompletedFuture {
-                    try DataConnection.configure(child, setup: setup)
+            .childChannelInitializer { child in
+                // A refused child is closed here; the bootstrap then drops it without registering it.
+                let remote = child.remoteAddress
+                guard !claimed.value else {
+                    child.close(promise: nil)
+                    return child.eventLoop.makeSucceededVoidFuture()
                 }
-            }
-        let boundPort = serverChannel.channel.localAddress?.port ?? port
-        return PassiveListener(serverChannel: serverChannel, port: boundPort)
-    }
-
-    /// Waits for the client's connection. Connections from any other address are closed and logged; after `timeout`
-    /// with no acceptable connection, throws ``DataConnectionError/timedOut``. The listener is closed either way.
-    package func accept(
-        from allowedAddress: SocketAddress?,
-        timeout: Duration,
-        logger: Logger
-    ) async throws -> DataConnection {
-        let channel = self.serverChannel.channel
-        let timer = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
-            channel.close(promise: nil)
-        }
-        defer { timer.cancel() }
-        return try await self.serverChannel.executeThenClose { inbound in
-            var accepted: DataConnection?
-            // Closing the listener ends this sequence once the connections already accepted are handed over; every
-            // one of them is either used or closed here (an unused one must still be closed through its async
-            // wrapper).
-            for try await connection in inbound {
-                let remote = connection.asyncChannel.channel.remoteAddress
-                if accepted == nil, allowedAddress == nil || SocketAddress.sameHost(remote, allowedAddress) {
-                    accepted = DataConnection(connection.asyncChannel, tlsStatus: connection.tlsStatus)
-                    channel.close(promise: nil)
-                    continue
-                }
-                if accepted == nil {
+                guard allowedAddress == nil || SocketAddress.sameHost(remote, allowedAddress) else {
                     logger.warning(
                         "refused a passive data connection from another address",
                         metadata: ["ftp.data.remote": "\(remote?.displayText ?? "?")"]
                     )
+                    child.close(promise: nil)
+                    return child.eventLoop.makeSucceededVoidFuture()
                 }
-                try? await connection.asyncChannel.executeThenClose { _, _ in }
+                claimed.value = true
+                do {
+                    let configured = try DataConnection.configure(child, setup: setup)
+                    let connection = DataConnection(configured.asyncChannel, tlsStatus: configured.tlsStatus)
+                    try child.pipeline.syncOperations.addHandler(Handoff(connection: connection, promise: promise))
+                } catch {
+                    promise.fail(error)
+                    child.parent?.close(promise: nil)
+                    return child.eventLoop.makeFailedFuture(error)
+                }
+                return child.eventLoop.makeSucceededVoidFuture()
             }
-            guard let accepted else { throw DataConnectionError.timedOut }
-            return accepted
+        let serverChannel: any Channel
+        do {
+            serverChannel = try await bootstrap.bind(to: address).get()
+        } catch {
+            promise.fail(error)
+            throw error
         }
+        // However the listener closes, a transfer still waiting for its connection stops waiting (after a handoff,
+        // failing the promise again changes nothing).
+        serverChannel.closeFuture.whenComplete { _ in promise.fail(DataConnectionError.timedOut) }
+        let boundPort = serverChannel.localAddress?.port ?? port
+        return PassiveListener(serverChannel: serverChannel, port: boundPort, connection: promise.futureResult)
+    }
+
+    /// Hands the accepted connection over once it is active (registered and connected), and closes the listener.
+    private final class Handoff: ChannelInboundHandler, RemovableChannelHandler {
+        typealias InboundIn = NIOAny
+
+        private let connection: DataConnection
+        private let promise: EventLoopPromise<DataConnection>
+
+        init(connection: DataConnection, promise: EventLoopPromise<DataConnection>) {
+            self.connection = connection
+            self.promise = promise
+        }
+
+        func channelActive(context: ChannelHandlerContext) {
+            self.promise.succeed(self.connection)
+            context.channel.parent?.close(promise: nil)
+            context.fireChannelActive()
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        }
+
+        func handlerRemoved(context: ChannelHandlerContext) {
+            // Closed before it became active: the transfer waiting for it gets no connection.
+            self.promise.fail(DataConnectionError.timedOut)
+        }
+    }
+
+    /// Waits for the client's connection. After `timeout` with no acceptable connection, throws
+    /// ``DataConnectionError/timedOut``. The listener is closed either way.
+    package func accept(timeout: Duration) async throws -> DataConnection {
+        let channel = self.serverChannel
+        let timer = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+            channel.close(promise: nil)
+        }
+        defer { timer.cancel() }
+        return try await self.connection.get()
     }
 
     /// Closes the listener without using it, closing any connection it had already accepted.
     package func close() async {
-        let channel = self.serverChannel.channel
-        try? await self.serverChannel.executeThenClose { inbound in
-            channel.close(promise: nil)
-            for try await connection in inbound {
-                try? await connection.asyncChannel.executeThenClose { _, _ in }
-            }
+        try? await self.serverChannel.close()
+        if let unused = try? await self.connection.get() {
+            try? await unused.asyncChannel.executeThenClose { _, _ in }
         }
     }
 }
