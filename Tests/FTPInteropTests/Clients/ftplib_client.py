@@ -1077,6 +1077,59 @@ def scenario_passive_theft():
         thief.close()
     check(stolen == b"", "a connection from 127.0.0.2 to the passive port received %d bytes" % len(stolen))
     check(got == data, "PASV RETR with a foreign connection attempt first: %d bytes" % len(got))
+
+    def drain(sock):
+        """Everything a socket receives until the server closes it (b"" at once for a refused or reset one)."""
+        received = b""
+        try:
+            while True:
+                chunk = sock.recv(MiB)
+                if not chunk:
+                    break
+                received += chunk
+        except OSError:
+            pass
+        sock.close()
+        return received
+
+    # Two connections from the client's own address: the first is the data connection, the second gets nothing.
+    reply = ftp.sendcmd("PASV")
+    numbers = reply[reply.index("(") + 1: reply.index(")")].split(",")
+    port = int(numbers[4]) * 256 + int(numbers[5])
+    conn = socket.create_connection((HOST, port), timeout=TIMEOUT)
+    try:
+        second = socket.create_connection((HOST, port), timeout=5)
+    except OSError:
+        second = None  # the listener had already closed: refused outright
+    ftp.sendcmd("RETR private.bin")
+    got = drain(conn)
+    ftp.voidresp()
+    extra = drain(second) if second is not None else b""
+    check(got == data, "PASV RETR with a second connection from the same address: %d bytes" % len(got))
+    check(extra == b"", "a second connection to one passive port received %d bytes" % len(extra))
+    # A connected but unused data connection is closed by the server when a new PASV replaces it, and the new one
+    # works.
+    reply = ftp.sendcmd("PASV")
+    numbers = reply[reply.index("(") + 1: reply.index(")")].split(",")
+    port = int(numbers[4]) * 256 + int(numbers[5])
+    stale = socket.create_connection((HOST, port), timeout=10)
+    time.sleep(0.2)  # let the server take the connection before PASV replaces it
+    reply = ftp.sendcmd("PASV")
+    try:
+        ended = stale.recv(MiB) == b""
+    except socket.timeout:
+        ended = False
+    except OSError:
+        ended = True  # reset: closed as well
+    stale.close()
+    check(ended, "a connected data connection replaced by a new PASV was not closed by the server")
+    numbers = reply[reply.index("(") + 1: reply.index(")")].split(",")
+    port = int(numbers[4]) * 256 + int(numbers[5])
+    conn = socket.create_connection((HOST, port), timeout=TIMEOUT)
+    ftp.sendcmd("RETR private.bin")
+    got = drain(conn)
+    ftp.voidresp()
+    check(got == data, "PASV RETR after a replaced, connected PASV: %d bytes" % len(got))
     # A PASV that is never used, then QUIT: the listener goes away.
     reply = ftp.sendcmd("PASV")
     numbers = reply[reply.index("(") + 1: reply.index(")")].split(",")
