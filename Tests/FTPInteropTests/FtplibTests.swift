@@ -39,6 +39,7 @@ struct FtplibTests {
             "epsv-all",
             "passive-ports",
             "stou",
+            "send-before-reply",
             "concurrent",
             "long-names",
             "atomic-races",

@@ -90,7 +90,8 @@ extension ControlConnection {
     ///
     /// The connection is registered as the running transfer at once, before the 150 reply: a client may send ABOR as
     /// soon as it reads the 150, and the channel handler must see a transfer to stop by then. Every caller runs the
-    /// transfer (``runTransfer(_:on:sending:_:)``) next, which ends the registration.
+    /// transfer (``runSendingTransfer(_:on:_:)`` or ``runReceivingTransfer(_:on:_:)``) next, which ends the
+    /// registration.
     func openDataConnection() async -> DataConnection? {
         guard let data = await self.connectData() else { return nil }
         self.transfers.begin("data connection", channel: data.channel)

@@ -59,7 +59,7 @@ extension ControlConnection {
                 "Opening \(ascii ? "ASCII" : "BINARY") mode data connection for \(FTPPath.name(of: path)) (\(size - offset) bytes)."
             )
         )
-        let outcome = await self.runTransfer("RETR \(path)", on: data, sending: true) { _, sender, transfers in
+        let outcome = await self.runSendingTransfer("RETR \(path)", on: data) { sender, transfers in
             if !ascii, data.supportsFileRegions, let source = reader.sendfileSource {
                 // One region for the whole file, or, under a download limit, regions sized by the bucket (still
                 // sendfile), each paced before it goes.
@@ -159,7 +159,7 @@ extension ControlConnection {
         }
         let ascii = self.session.transferType == .ascii
         await self.reply(FTPReply(150, preliminary ?? "Ok to send data."))
-        var outcome = await self.runTransfer("STOR \(path)", on: data, sending: false) { inbound, _, transfers in
+        var outcome = await self.runReceivingTransfer("STOR \(path)", on: data) { inbound, transfers in
             var converter = ASCIIConverter.FromNetwork()
             do {
                 for try await chunk in inbound {
@@ -201,16 +201,39 @@ extension ControlConnection {
         await self.finishTransfer(outcome, verb: verb, path: path)
     }
 
-    /// Runs a transfer's body with the data connection registered for ABOR/STAT, then closes the connection.
+    /// Runs a download's body with the data connection registered for ABOR/STAT, then closes the connection.
     ///
-    /// A download (`sending`) ends with a half-close, so the client sees the end of the data at once; the server does
-    /// not wait for the client's own close, because many clients read the 226 before they close the data socket.
-    func runTransfer(
+    /// A download ends with a half-close, so the client sees the end of the data at once; the server does not wait for
+    /// the client's own close, because many clients read the 226 before they close the data socket.
+    func runSendingTransfer(
         _ description: String,
         on data: DataConnection,
-        sending: Bool,
-        _ body: (NIOAsyncChannelInboundStream<ByteBuffer>, inout DataConnection.Sender, TransferControl) async throws
-            -> Void
+        _ body: (inout DataConnection.Sender, TransferControl) async throws -> Void
+    ) async -> TransferOutcome {
+        let transfers = self.transfers
+        return await self.superviseTransfer(description, on: data) {
+            try await data.send { sender in try await body(&sender, transfers) }
+        }
+    }
+
+    /// Runs an upload's body with the data connection's inbound bytes, registered for ABOR/STAT, then closes the
+    /// connection.
+    func runReceivingTransfer(
+        _ description: String,
+        on data: DataConnection,
+        _ body: (NIOAsyncChannelInboundStream<ByteBuffer>, TransferControl) async throws -> Void
+    ) async -> TransferOutcome {
+        let transfers = self.transfers
+        return await self.superviseTransfer(description, on: data) {
+            try await data.receive { inbound in try await body(inbound, transfers) }
+        }
+    }
+
+    /// Runs `move` under the stalled-transfer watchdog with the transfer registered, and says how it ended.
+    private func superviseTransfer(
+        _ description: String,
+        on data: DataConnection,
+        _ move: () async throws -> Void
     ) async -> TransferOutcome {
         let transfers = self.transfers
         transfers.begin(description, channel: data.channel)
@@ -222,13 +245,7 @@ extension ControlConnection {
         )
         var outcome = TransferOutcome.completed
         do {
-            try await data.asyncChannel.executeThenClose { inbound, _ in
-                var sender = data.makeSender()
-                try await body(inbound, &sender, transfers)
-                if sending {
-                    await data.finishSending()
-                }
-            }
+            try await move()
         } catch let error as StorageError {
             outcome = .storageFailed(error.underlying)
         } catch {

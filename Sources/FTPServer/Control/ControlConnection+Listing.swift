@@ -43,7 +43,7 @@ extension ControlConnection {
         await self.reply(FTPReply(150, "Here comes the directory listing."))
         let now = Int64(Date().timeIntervalSince1970)
         let facts = self.session.facts
-        let outcome = await self.runTransfer("LIST \(path)", on: data, sending: true) { _, sender, transfers in
+        let outcome = await self.runSendingTransfer("LIST \(path)", on: data) { sender, transfers in
             if let single {
                 let buffer = self.listingBuffer([single], format: format, facts: facts, now: now)
                 try await sender.send(buffer)

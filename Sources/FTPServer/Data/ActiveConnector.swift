@@ -33,12 +33,11 @@ package enum ActiveConnector {
         {
             bootstrap = bootstrap.bind(to: source)
         }
-        let configured = try await bootstrap.connect(host: target.host, port: target.port) { channel in
+        return try await bootstrap.connect(host: target.host, port: target.port) { channel in
             channel.eventLoop.makeCompletedFuture {
                 try DataConnection.configure(channel, setup: setup)
             }
         }
-        return DataConnection(configured.asyncChannel, tlsStatus: configured.tlsStatus)
     }
 }
 

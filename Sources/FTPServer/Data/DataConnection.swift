@@ -32,10 +32,20 @@ package struct DataChannelSetup: Sendable {
 /// Sending keeps a small window of writes in flight: the next chunk is read from storage while the previous ones go
 /// out, and a slow client stops the reading once the window is full. Receiving is pulled chunk by chunk through
 /// `NIOAsyncChannel`'s inbound watermarks: a slow backend stops the reads from the socket.
+///
+/// A plain connection is wrapped in an `NIOAsyncChannel` only when it receives (STOR, APPE, STOU), or when the client
+/// sends or closes before the transfer takes the connection (see ``InboundGate``): until then it reads nothing
+/// (auto-read off, the bytes wait in the socket), and downloads and listings write to the channel directly. Setting up
+/// and tearing down the async wrapper for every download was a visible share of the server's CPU when a client fetches
+/// thousands of small files. A TLS connection is wrapped at once: its handshake needs reads from the start.
 package struct DataConnection: Sendable {
-    package typealias Channel = NIOAsyncChannel<ByteBuffer, Never>
+    package typealias AsyncChannel = NIOAsyncChannel<ByteBuffer, Never>
 
-    package let asyncChannel: Channel
+    package let channel: any NIOCore.Channel
+    /// The async wrapper made when the channel was set up (TLS), or nil: a plain connection's gate makes it.
+    private let asyncChannel: AsyncChannel?
+    /// A plain connection's gate (touched on the channel's event loop only); nil for TLS.
+    private let gate: NIOLoopBound<InboundGate>?
     /// The TLS handshake's outcome, for a protected connection; nil for plain TCP.
     package let tlsStatus: DataTLSStatus?
     /// Whether `sendfile` may be used: plain TCP only (TLS encrypts in user space; `NIOSSLHandler` takes only
@@ -50,21 +60,20 @@ package struct DataConnection: Sendable {
         }
     }
 
-    package init(_ asyncChannel: Channel, tlsStatus: DataTLSStatus? = nil) {
+    private init(
+        channel: any NIOCore.Channel,
+        asyncChannel: AsyncChannel?,
+        gate: NIOLoopBound<InboundGate>?,
+        tlsStatus: DataTLSStatus?
+    ) {
+        self.channel = channel
         self.asyncChannel = asyncChannel
+        self.gate = gate
         self.tlsStatus = tlsStatus
     }
 
-    /// A channel as its bootstrap initializer configured it, before the transfer takes it.
-    package struct Configured: Sendable {
-        package var asyncChannel: Channel
-        package var tlsStatus: DataTLSStatus?
-    }
-
-    package var channel: any NIOCore.Channel { self.asyncChannel.channel }
-
-    /// The configuration every data channel gets when it is wrapped (inbound: at most 8 chunks buffered).
-    package static let asyncConfiguration = Channel.Configuration(
+    /// The configuration of the async wrapper (inbound: at most 8 chunks buffered).
+    package static let asyncConfiguration = AsyncChannel.Configuration(
         backPressureStrategy: .init(lowWatermark: 2, highWatermark: 8),
         isOutboundHalfClosureEnabled: false,
         inboundType: ByteBuffer.self,
@@ -72,25 +81,10 @@ package struct DataConnection: Sendable {
     )
 
     /// Sets up a data channel in its bootstrap initializer: socket options for reads of up to `chunkSize` bytes, and
-    /// for PROT P the TLS server handler and its handshake observer.
-    package static func configure(_ channel: any NIOCore.Channel, setup: DataChannelSetup) throws -> Configured {
+    /// for PROT P the TLS server handler, its handshake observer and the async wrapper; a plain channel stops reading
+    /// until a transfer receives on it.
+    package static func configure(_ channel: any NIOCore.Channel, setup: DataChannelSetup) throws -> DataConnection {
         let chunkSize = setup.chunkSize
-        var status: DataTLSStatus?
-        if let tls = setup.tls {
-            let sync = channel.pipeline.syncOperations
-            let tlsStatus = DataTLSStatus()
-            try sync.addHandler(NIOSSLServerHandler(context: tls.context))
-            try sync.addHandler(
-                TLSHandshakeObserver(
-                    requireResumption: tls.requireSessionReuse,
-                    timeout: tls.handshakeTimeout,
-                    status: tlsStatus,
-                    logger: tls.logger
-                )
-            )
-            try sync.addHandler(TLSPlaintextBatcher(chunkSize: chunkSize))
-            status = tlsStatus
-        }
         try channel.syncOptions?.setOption(
             .recvAllocator,
             value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 64 * 1024, maximum: chunkSize)
@@ -99,8 +93,103 @@ package struct DataConnection: Sendable {
             .writeBufferWaterMark,
             value: .init(low: chunkSize, high: chunkSize * 2)
         )
-        let asyncChannel = try Channel(wrappingChannelSynchronously: channel, configuration: Self.asyncConfiguration)
-        return Configured(asyncChannel: asyncChannel, tlsStatus: status)
+        guard let tls = setup.tls else {
+            try channel.syncOptions?.setOption(.autoRead, value: false)
+            let gate = InboundGate()
+            try channel.pipeline.syncOperations.addHandler(gate)
+            return DataConnection(
+                channel: channel,
+                asyncChannel: nil,
+                gate: NIOLoopBound(gate, eventLoop: channel.eventLoop),
+                tlsStatus: nil
+            )
+        }
+        let sync = channel.pipeline.syncOperations
+        let tlsStatus = DataTLSStatus()
+        try sync.addHandler(NIOSSLServerHandler(context: tls.context))
+        try sync.addHandler(
+            TLSHandshakeObserver(
+                requireResumption: tls.requireSessionReuse,
+                timeout: tls.handshakeTimeout,
+                status: tlsStatus,
+                logger: tls.logger
+            )
+        )
+        try sync.addHandler(TLSPlaintextBatcher(chunkSize: chunkSize))
+        let asyncChannel = try AsyncChannel(
+            wrappingChannelSynchronously: channel,
+            configuration: Self.asyncConfiguration
+        )
+        return DataConnection(channel: channel, asyncChannel: asyncChannel, gate: nil, tlsStatus: tlsStatus)
+    }
+
+    /// Runs `body` with a sender, then shuts the connection down for writing once every byte is written (so the client
+    /// reads the end of the data) and closes it, also when `body` throws.
+    package func send(_ body: (inout Sender) async throws -> Void) async throws {
+        if let asyncChannel = self.asyncChannel {
+            try await asyncChannel.executeThenClose { _, _ in
+                var sender = self.makeSender()
+                try await body(&sender)
+                await self.finishSending()
+            }
+            return
+        }
+        do {
+            var sender = self.makeSender()
+            try await body(&sender)
+            await self.finishSending()
+        } catch {
+            await self.close()
+            throw error
+        }
+        await self.close()
+    }
+
+    /// Runs `body` with the connection's inbound bytes, then closes the connection, also when `body` throws.
+    package func receive(_ body: (NIOAsyncChannelInboundStream<ByteBuffer>) async throws -> Void) async throws {
+        let asyncChannel: AsyncChannel
+        do {
+            asyncChannel = try await self.wrapped(opening: true)
+        } catch {
+            await self.close()
+            throw error
+        }
+        try await asyncChannel.executeThenClose { inbound, _ in
+            try await body(inbound)
+        }
+    }
+
+    /// Closes a connection no transfer used (or whose transfer ended).
+    package func close() async {
+        if let asyncChannel = try? await self.wrapped(opening: false) {
+            try? await asyncChannel.executeThenClose { _, _ in }
+        } else {
+            try? await self.channel.close()
+        }
+    }
+
+    /// The async wrapper: the TLS connection's, or the one the gate made; with `opening`, a plain connection's gate
+    /// makes it now and lets the channel read. Throws when there is none (not `opening`) or it cannot be made.
+    private func wrapped(opening: Bool) async throws -> AsyncChannel {
+        if let asyncChannel = self.asyncChannel { return asyncChannel }
+        guard let gate = self.gate else { throw ChannelError.ioOnClosedChannel }
+        let channel = self.channel
+        @Sendable func get() throws -> AsyncChannel {
+            guard opening else {
+                guard let made = gate.value.wrapper else { throw ChannelError.ioOnClosedChannel }
+                return made
+            }
+            // The gate may have made it already (the client sent or closed early); reading starts now either way.
+            let made = try gate.value.open(channel)
+            if channel.isActive {
+                try channel.syncOptions?.setOption(.autoRead, value: true)
+            }
+            return made
+        }
+        if channel.eventLoop.inEventLoop {
+            return try get()
+        }
+        return try await channel.eventLoop.submit(get).get()
     }
 
     /// Shuts the connection down for writing once every byte is written, so the client reads the end of the data.
@@ -153,6 +242,57 @@ package struct DataConnection: Sendable {
             }
             self.inFlight.removeAll()
             self.head = 0
+        }
+    }
+}
+
+/// The first handler of a plain data channel, which does not read until a transfer receives on it (auto-read off).
+///
+/// NIO still reads a socket at once when the client closes it (to see the end of the stream): a client that sends a
+/// small upload and closes before the server has taken the connection (some send right behind STOR, without waiting
+/// for the 150 reply) would otherwise have its bytes, or its empty upload's end, pass through a pipeline that nobody
+/// listens to. So the first read, end or error that comes before the transfer makes the async wrapper here, on the
+/// event loop and before the event goes on, and the transfer finds the bytes in it.
+final class InboundGate: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+
+    /// The async wrapper, once made (by the gate, or by a transfer that receives).
+    private(set) var wrapper: DataConnection.AsyncChannel?
+
+    /// Makes the async wrapper behind this handler, once. On the channel's event loop.
+    func open(_ channel: any Channel) throws -> DataConnection.AsyncChannel {
+        if let wrapper = self.wrapper { return wrapper }
+        let wrapper = try DataConnection.AsyncChannel(
+            wrappingChannelSynchronously: channel,
+            configuration: DataConnection.asyncConfiguration
+        )
+        self.wrapper = wrapper
+        return wrapper
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.openBeforeForwarding(context)
+        context.fireChannelRead(data)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.openBeforeForwarding(context)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        self.openBeforeForwarding(context)
+        context.fireErrorCaught(error)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        self.openBeforeForwarding(context)
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    private func openBeforeForwarding(_ context: ChannelHandlerContext) {
+        if self.wrapper == nil {
+            _ = try? self.open(context.channel)
         }
     }
 }

@@ -90,8 +90,7 @@ package struct PassiveListener: Sendable {
                 }
                 claimed.value = true
                 do {
-                    let configured = try DataConnection.configure(child, setup: setup)
-                    let connection = DataConnection(configured.asyncChannel, tlsStatus: configured.tlsStatus)
+                    let connection = try DataConnection.configure(child, setup: setup)
                     try child.pipeline.syncOperations.addHandler(Handoff(connection: connection, promise: promise))
                 } catch {
                     promise.fail(error)
@@ -154,7 +153,7 @@ package struct PassiveListener: Sendable {
     package func close() async {
         try? await self.serverChannel.close()
         if let unused = try? await self.connection.get() {
-            try? await unused.asyncChannel.executeThenClose { _, _ in }
+            await unused.close()
         }
     }
 }

@@ -1169,6 +1169,30 @@ def scenario_stou():
     ftp.quit()
 
 
+def scenario_send_before_reply():
+    """A client that writes its upload (or ends an empty one) on the passive connection and closes it before it sends
+    STOR, or before the 150 comes: the server must store exactly what was sent, not lose it."""
+    ftp = connect()
+    ftp.voidcmd("TYPE I")
+    for name, payload in (("early-small.bin", os.urandom(4096)), ("early-empty.bin", b""),
+                          ("early-large.bin", os.urandom(100 * 1024))):
+        reply = ftp.sendcmd("PASV")
+        numbers = reply[reply.index("(") + 1: reply.index(")")].split(",")
+        port = int(numbers[4]) * 256 + int(numbers[5])
+        conn = socket.create_connection((HOST, port), timeout=TIMEOUT)
+        conn.sendall(payload)
+        conn.close()
+        time.sleep(0.3)  # the server sees the data and the end of it before the command
+        ftp.putcmd("STOR " + name)
+        first = ftp.getresp()
+        check(first.startswith("150") or first.startswith("125"), "STOR %s after an early close: %r" % (name, first))
+        final = ftp.voidresp()
+        check(final.startswith("226"), "STOR %s after an early close, final reply: %r" % (name, final))
+        check(read_disk(name) == payload, "STOR %s after an early close: %d bytes on disk, %d sent"
+              % (name, len(read_disk(name)), len(payload)))
+    ftp.quit()
+
+
 def scenario_concurrent():
     errors = []
     payloads = {i: os.urandom(512 * 1024 + i) for i in range(8)}
@@ -1427,6 +1451,7 @@ SCENARIOS = {
     "epsv-all": scenario_epsv_all,
     "passive-ports": scenario_passive_theft,
     "stou": scenario_stou,
+    "send-before-reply": scenario_send_before_reply,
     "concurrent": scenario_concurrent,
     "connection-limit": scenario_connection_limit,
     "idle-timeout": scenario_idle_timeout,
