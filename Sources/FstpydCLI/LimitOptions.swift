@@ -13,6 +13,12 @@ struct LimitOptions: ParsableArguments {
     )
     var maxLoginAttempts: Int?
 
+    @Option(
+        name: .customLong("data-receive-buffer"),
+        help: "Kernel receive buffer of each data connection (e.g. 4M; 0: the kernel sizes it). Default: 4M."
+    )
+    var dataReceiveBuffer: String?
+
     @Option(name: .customLong("idle-timeout"), help: "Idle control connection timeout. Default: 300s.")
     var idleTimeout: String?
 
@@ -93,6 +99,7 @@ struct LimitOptions: ParsableArguments {
         var values: [SettingKey: String] = [:]
         values[.maxLineLength] = self.maxLineLength.map(String.init)
         values[.maxLoginAttempts] = self.maxLoginAttempts.map(String.init)
+        values[.dataReceiveBuffer] = self.dataReceiveBuffer
         values[.idleTimeout] = self.idleTimeout
         values[.dataTimeout] = self.dataTimeout
         values[.stalledTransferTimeout] = self.stalledTransferTimeout

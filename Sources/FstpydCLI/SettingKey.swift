@@ -42,6 +42,7 @@ extension SettingKey {
     static let maxConnectionsPerIP = SettingKey("max-connections-per-ip", "FSTPY_MAX_CONNECTIONS_PER_IP")
     static let maxLineLength = SettingKey("max-line-length", "FSTPY_MAX_LINE_LENGTH")
     static let maxLoginAttempts = SettingKey("max-login-attempts", "FSTPY_MAX_LOGIN_ATTEMPTS")
+    static let dataReceiveBuffer = SettingKey("data-receive-buffer", "FSTPY_DATA_RECEIVE_BUFFER")
     static let idleTimeout = SettingKey("idle-timeout", "FSTPY_IDLE_TIMEOUT")
     static let dataTimeout = SettingKey("data-timeout", "FSTPY_DATA_TIMEOUT")
     static let stalledTransferTimeout = SettingKey("stalled-transfer-timeout", "FSTPY_STALLED_TRANSFER_TIMEOUT")
@@ -67,7 +68,8 @@ extension SettingKey {
         .fsURL, .address, .port, .masquerade, .passivePortsLower, .passivePortsUpper, .credentials, .plainPasswords,
         .keyfile, .crtfile, .implicitTLSPort, .tlsRequired, .tlsDataRequired, .tlsRequireSessionReuse, .banner,
         .logLevel, .commandLogLevel,
-        .maxConnections, .maxConnectionsPerIP, .maxLineLength, .maxLoginAttempts, .idleTimeout, .dataTimeout,
+        .maxConnections, .maxConnectionsPerIP, .maxLineLength, .maxLoginAttempts, .dataReceiveBuffer, .idleTimeout,
+        .dataTimeout,
         .stalledTransferTimeout, .replyTimeout, .failedLoginDelay, .failedLoginDelayMax, .banFailures, .banWindow,
         .banDuration, .maxDownloadRate, .maxUploadRate, .userMaxDownloadRate, .userMaxUploadRate, .shutdownTimeout,
         .pubport, .webhookURL, .metricsAddress, .xferlog,

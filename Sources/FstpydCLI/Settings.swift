@@ -116,6 +116,11 @@ struct Settings: Sendable {
             in: 1...1000,
             default: limits.maximumLoginAttempts
         )
+        self.configuration.limits.dataReceiveBuffer = try reader.byteSize(
+            .dataReceiveBuffer,
+            in: 65536...(1 << 30),
+            default: limits.dataReceiveBuffer
+        )
 
         let timeouts = defaults.timeouts
         let positive = Duration.milliseconds(1)...Duration.seconds(365 * 86400)
@@ -258,6 +263,30 @@ struct Settings: Sendable {
                 case .unlimited: return nil
                 case .invalid:
                     throw Self.invalid(key, source, text, "is not a rate in bytes a second (e.g. 512K, 10M, 0)")
+                }
+            }
+        }
+
+        /// A size in bytes with an optional binary K, M or G (`4M`, `512K`); `0` (or `off`) gives nil.
+        mutating func byteSize(
+            _ key: SettingKey,
+            in range: ClosedRange<Int>,
+            default defaultValue: Int?
+        ) throws(StartupError) -> Int? {
+            try self.value(key, default: defaultValue, display: { $0.map { SettingValue.text(rate: $0) } ?? "0" }) {
+                text,
+                source throws(StartupError) in
+                switch SettingValue.rate(text) {
+                case .unlimited: return nil
+                case .invalid: throw Self.invalid(key, source, text, "is not a size in bytes (e.g. 4M, 512K, 0)")
+                case .limit(let bytes):
+                    guard range.contains(bytes) else {
+                        throw StartupError(
+                            "\(source.naming(key)) must be 0 or between \(SettingValue.text(rate: range.lowerBound)) "
+                                + "and \(SettingValue.text(rate: range.upperBound)), not \(text)"
+                        )
+                    }
+                    return bytes
                 }
             }
         }

@@ -256,6 +256,7 @@ struct OperationsTests {
             "idle-timeout = 2m [fstpyd.json]", "shutdown-timeout = 5s [FSTPY_SHUTDOWN_TIMEOUT]",
             "ban-failures = 0 [flag]", "fs-url = served [flag]", "max-connections = 512 [default]",
             "credentials = credentials.txt [default]", "max-upload-rate = unlimited [default]",
+            "data-receive-buffer = 4M [default]",
         ]
         for line in expected {
             #expect(lines.contains(line), "--check-config lacks '\(line)':\n\(result.stdout)")
@@ -293,6 +294,18 @@ struct OperationsTests {
             file: nil,
             arguments: ["--stalled-transfer-timeout", "0s"],
             mentions: ["--stalled-transfer-timeout"]
+        ),
+        .init(
+            label: "data receive buffer too small",
+            file: nil,
+            arguments: ["--data-receive-buffer", "100"],
+            mentions: ["--data-receive-buffer", "100"]
+        ),
+        .init(
+            label: "data receive buffer not a size",
+            file: nil,
+            environment: ["FSTPY_DATA_RECEIVE_BUFFER": "big"],
+            mentions: ["FSTPY_DATA_RECEIVE_BUFFER", "big"]
         ),
         .init(label: "missing credentials file", file: #"{"credentials": "absent.txt"}"#, mentions: ["absent.txt"]),
         .init(label: "unknown permission letter", file: nil, credentials: false, mentions: ["credentials.txt", "Z"]),
@@ -334,7 +347,7 @@ struct OperationsTests {
             "--data-timeout", "--stalled-transfer-timeout", "--reply-timeout", "--failed-login-delay",
             "--failed-login-delay-max", "--ban-failures", "--ban-window", "--ban-duration", "--max-download-rate",
             "--max-upload-rate", "--user-max-download-rate", "--user-max-upload-rate", "--shutdown-timeout",
-            "--command-log-level", "--no-plain-passwords",
+            "--command-log-level", "--no-plain-passwords", "--data-receive-buffer",
         ]
         for flag in flags {
             #expect(text.contains(flag), "--help lacks \(flag)")

@@ -33,18 +33,19 @@ extension ControlConnection {
 
     /// How the next data connection is set up: TLS on this session's context under PROT P.
     var dataChannelSetup: DataChannelSetup {
-        let chunkSize = self.configuration.limits.transferChunkSize
+        let limits = self.configuration.limits
         guard self.session.dataProtection == .private, let context = self.tlsContext else {
-            return DataChannelSetup(chunkSize: chunkSize)
+            return DataChannelSetup(chunkSize: limits.transferChunkSize, receiveBuffer: limits.dataReceiveBuffer)
         }
         return DataChannelSetup(
-            chunkSize: chunkSize,
+            chunkSize: limits.transferChunkSize,
             tls: .init(
                 context: context,
                 requireSessionReuse: self.configuration.tls.requireSessionReuse,
                 handshakeTimeout: TimeAmount(self.configuration.timeouts.dataConnection),
                 logger: self.logger
-            )
+            ),
+            receiveBuffer: limits.dataReceiveBuffer
         )
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOSSL
@@ -8,6 +9,8 @@ package struct DataChannelSetup: Sendable {
     package var chunkSize: Int
     /// TLS for PROT P, or nil for a clear data connection.
     package var tls: TLS?
+    /// The socket's receive buffer (see ``FTPService/Configuration/Limits/dataReceiveBuffer``), or nil.
+    package var receiveBuffer: Int?
 
     /// The data connection is a TLS server on the control session's context (RFC 4217 §7: the FTP server is the TLS
     /// server in both passive and active mode).
@@ -20,10 +23,24 @@ package struct DataChannelSetup: Sendable {
         package var logger: Logger
     }
 
-    package init(chunkSize: Int, tls: TLS? = nil) {
+    package init(chunkSize: Int, tls: TLS? = nil, receiveBuffer: Int? = nil) {
         self.chunkSize = chunkSize
         self.tls = tls
+        self.receiveBuffer = receiveBuffer.flatMap(Self.applicableReceiveBuffer)
     }
+
+    /// `size` when the system lets a process set a receive buffer that large (`net.core.rmem_max`), nil otherwise
+    /// (and where the limit cannot be read: not Linux).
+    package static func applicableReceiveBuffer(_ size: Int) -> Int? {
+        guard let limit = Self.systemReceiveBufferLimit, size <= limit else { return nil }
+        return size
+    }
+
+    /// `net.core.rmem_max`, read once (a small procfs file).
+    package static let systemReceiveBufferLimit: Int? = {
+        guard let text = try? String(contentsOfFile: "/proc/sys/net/core/rmem_max", encoding: .utf8) else { return nil }
+        return Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }()
 }
 
 /// One open data connection, plain TCP or TLS (PROT P); the transfer code does not see the difference, except that
@@ -80,7 +97,8 @@ package struct DataConnection: Sendable {
         outboundType: Never.self
     )
 
-    /// Sets up a data channel in its bootstrap initializer: socket options for reads of up to `chunkSize` bytes, and
+    /// Sets up a data channel in its bootstrap initializer: socket options for reads of up to `chunkSize` bytes and the
+    /// receive buffer, and
     /// for PROT P the TLS server handler, its handshake observer and the async wrapper; a plain channel stops reading
     /// until a transfer receives on it.
     package static func configure(_ channel: any NIOCore.Channel, setup: DataChannelSetup) throws -> DataConnection {
@@ -93,6 +111,9 @@ package struct DataConnection: Sendable {
             .writeBufferWaterMark,
             value: .init(low: chunkSize, high: chunkSize * 2)
         )
+        if let receiveBuffer = setup.receiveBuffer {
+            try channel.syncOptions?.setOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBuffer))
+        }
         guard let tls = setup.tls else {
             try channel.syncOptions?.setOption(.autoRead, value: false)
             let gate = InboundGate()
