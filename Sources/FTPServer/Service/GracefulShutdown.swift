@@ -46,7 +46,17 @@ final class GracefulShutdown: Sendable {
             return !state.begun
         }
         guard first else { return }
-        for listener in self.listeners { listener.close(promise: nil) }
+        // The sessions hear of the shutdown once the listeners are closed: a client that reads its 421 must find the
+        // port closed (the listeners and the sessions may be on different event loops).
+        let closed = self.listeners.map { $0.close() }
+        EventLoopFuture.andAllComplete(closed, on: self.eventLoop).whenComplete { _ in
+            self.shutDownSessions()
+        }
+    }
+
+    /// The shutdown's second step: idle sessions get 421 and close, busy ones finish their command first, within the
+    /// timeout.
+    private func shutDownSessions() {
         let sessions = self.registry.beginShutdown()
         var busy = 0
         for session in sessions where session.shutDown() {
