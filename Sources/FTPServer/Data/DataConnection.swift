@@ -98,9 +98,8 @@ package struct DataConnection: Sendable {
     )
 
     /// Sets up a data channel in its bootstrap initializer: socket options for reads of up to `chunkSize` bytes and the
-    /// receive buffer, and
-    /// for PROT P the TLS server handler, its handshake observer and the async wrapper; a plain channel stops reading
-    /// until a transfer receives on it.
+    /// receive buffer, and for PROT P the TLS server handler, its handshake observer and the async wrapper; a plain
+    /// channel stops reading until a transfer receives on it.
     package static func configure(_ channel: any NIOCore.Channel, setup: DataChannelSetup) throws -> DataConnection {
         let chunkSize = setup.chunkSize
         try channel.syncOptions?.setOption(

@@ -94,6 +94,17 @@ public struct FTPService: Service {
             throw FTPServiceError(message: "the listening socket has no address")
         }
         context.logger.info("listening", metadata: ["ftp.address": "\(address.displayText)"])
+        if let wanted = configuration.limits.dataReceiveBuffer,
+            DataChannelSetup.applicableReceiveBuffer(wanted) == nil
+        {
+            context.logger.notice(
+                "data connections keep the kernel's receive buffer sizing: the system does not allow the configured size",
+                metadata: [
+                    "ftp.data.receive-buffer": "\(wanted)",
+                    "net.core.rmem_max": "\(DataChannelSetup.systemReceiveBufferLimit.map(String.init) ?? "unknown")",
+                ]
+            )
+        }
         self.onServerRunning?(address)
 
         let servers = [server] + (implicitServer.map { [$0] } ?? [])
