@@ -155,6 +155,8 @@ package struct DataConnection: Sendable {
             return
         }
         do {
+            // Taken for sending: what the client might still send, or its close, no longer needs a wrapper.
+            try await self.onLoop { self.gate?.value.standDown() }
             var sender = self.makeSender()
             try await body(&sender)
             await self.finishSending()
@@ -169,7 +171,7 @@ package struct DataConnection: Sendable {
     package func receive(_ body: (NIOAsyncChannelInboundStream<ByteBuffer>) async throws -> Void) async throws {
         let asyncChannel: AsyncChannel
         do {
-            asyncChannel = try await self.wrapped(opening: true)
+            asyncChannel = try await self.wrappedForReceiving()
         } catch {
             await self.close()
             throw error
@@ -181,35 +183,47 @@ package struct DataConnection: Sendable {
 
     /// Closes a connection no transfer used (or whose transfer ended).
     package func close() async {
-        if let asyncChannel = try? await self.wrapped(opening: false) {
+        if let asyncChannel = self.asyncChannel {
+            try? await asyncChannel.executeThenClose { _, _ in }
+            return
+        }
+        // The wrapper the gate made, if any; otherwise the gate stands down, so that the close itself does not make
+        // one.
+        let made = try? await self.onLoop { () -> AsyncChannel? in
+            guard let gate = self.gate?.value else { return nil }
+            if let wrapper = gate.wrapper { return wrapper }
+            gate.standDown()
+            return nil
+        }
+        if let asyncChannel = made ?? nil {
             try? await asyncChannel.executeThenClose { _, _ in }
         } else {
             try? await self.channel.close()
         }
     }
 
-    /// The async wrapper: the TLS connection's, or the one the gate made; with `opening`, a plain connection's gate
-    /// makes it now and lets the channel read. Throws when there is none (not `opening`) or it cannot be made.
-    private func wrapped(opening: Bool) async throws -> AsyncChannel {
+    /// The async wrapper for receiving: the TLS connection's, or a plain connection's, made by its gate now (or
+    /// already, when the client sent or closed early); the channel reads from then on.
+    private func wrappedForReceiving() async throws -> AsyncChannel {
         if let asyncChannel = self.asyncChannel { return asyncChannel }
-        guard let gate = self.gate else { throw ChannelError.ioOnClosedChannel }
         let channel = self.channel
-        @Sendable func get() throws -> AsyncChannel {
-            guard opening else {
-                guard let made = gate.value.wrapper else { throw ChannelError.ioOnClosedChannel }
-                return made
-            }
-            // The gate may have made it already (the client sent or closed early); reading starts now either way.
-            let made = try gate.value.open(channel)
+        return try await self.onLoop {
+            guard let gate = self.gate?.value else { throw ChannelError.ioOnClosedChannel }
+            let made = try gate.open(channel)
             if channel.isActive {
                 try channel.syncOptions?.setOption(.autoRead, value: true)
             }
             return made
         }
-        if channel.eventLoop.inEventLoop {
-            return try get()
+    }
+
+    /// Runs `body` on the channel's event loop (at once when already there), where the gate may be touched.
+    private func onLoop<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        let loop = self.channel.eventLoop
+        if loop.inEventLoop {
+            return try body()
         }
-        return try await channel.eventLoop.submit(get).get()
+        return try await loop.submit(body).get()
     }
 
     /// Shuts the connection down for writing once every byte is written, so the client reads the end of the data.
@@ -278,6 +292,14 @@ final class InboundGate: ChannelInboundHandler, RemovableChannelHandler {
 
     /// The async wrapper, once made (by the gate, or by a transfer that receives).
     private(set) var wrapper: DataConnection.AsyncChannel?
+    /// Whether the gate lets events pass without making the wrapper: the connection was taken for sending, or is
+    /// being closed unused.
+    private var isStoodDown = false
+
+    /// From now on, events pass without making the wrapper. On the channel's event loop.
+    func standDown() {
+        self.isStoodDown = true
+    }
 
     /// Makes the async wrapper behind this handler, once. On the channel's event loop.
     func open(_ channel: any Channel) throws -> DataConnection.AsyncChannel {
@@ -311,7 +333,7 @@ final class InboundGate: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func openBeforeForwarding(_ context: ChannelHandlerContext) {
-        if self.wrapper == nil {
+        if self.wrapper == nil, !self.isStoodDown {
             _ = try? self.open(context.channel)
         }
     }
